@@ -1,0 +1,2 @@
+"""Command module (filled in by its feature)."""
+from . import app  # noqa: F401
