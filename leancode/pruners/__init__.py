@@ -29,5 +29,30 @@ def get_pruner(name: str, **kwargs) -> Pruner:
     return _PRUNERS[name](**kwargs)
 
 
-__all__ = ["PruneError", "PruneResult", "Pruner", "n_to_remove", "register", "get_pruner",
+def build_pruner(name: str, *, table=None, seed: int = 0, task: str = "search", **extra) -> Pruner:
+    """Instantiate ``name`` passing only the options its constructor accepts.
+
+    ``table`` may be an :class:`~leancode.tables.ImportanceTable` or a path to one; ``seed`` goes to
+    seeded pruners, ``task`` to table-driven ones (to pick their default table).
+    """
+    import inspect
+
+    _load_builtin()
+    if name not in _PRUNERS:
+        raise PruneError(f"unknown method {name!r}; choose one of: {', '.join(sorted(_PRUNERS))}")
+    cls = _PRUNERS[name]
+    if table is not None and not hasattr(table, "token_scores"):
+        from ..tables import ImportanceTable
+
+        table = ImportanceTable.load(table)
+    offered = {"table": table, "seed": seed, "task": task, **extra}
+    params = inspect.signature(cls.__init__).parameters
+    accepts_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    kwargs = {k: v for k, v in offered.items() if (accepts_any or k in params) and v is not None}
+    if table is not None and "table" not in kwargs:
+        raise PruneError(f"method {name!r} does not use an importance table")
+    return cls(**kwargs)
+
+
+__all__ = ["build_pruner", "PruneError", "PruneResult", "Pruner", "n_to_remove", "register", "get_pruner",
            "available_pruners"]

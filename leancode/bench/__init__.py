@@ -1,0 +1,1 @@
+"""Benchmarks: pruning throughput, app latency, and the quality/cost comparison of the methods."""
