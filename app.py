@@ -1,15 +1,50 @@
-"""LeanCode Studio: paste a function, see how each method prunes it."""
+"""LeanCode Studio: see which code tokens a model relies on, and how each method prunes the rest.
+
+Run with ``streamlit run app.py``.  This script draws the shared controls (sidebar) on every
+page, then runs the selected page; the analysis lives in ``leancode.studio``.
+"""
 import streamlit as st
 
-import leancode
+from leancode import studio_ui as ui
 
-st.set_page_config(page_title="LeanCode Studio", layout="wide")
-st.title("LeanCode Studio")
-code = st.text_area("Code", "public int size() {\n    return this.items.size();\n}\n", height=200)
-ratio = st.slider("Ratio of tokens to remove", 0, 90, 30, 5) / 100
-snippet = leancode.tokenize(code)
-for w in snippet.warnings:
-    st.warning(w)
-result = leancode.prune(snippet, method="slimcode", ratio=ratio)
-st.code(result.pruned_text or "(nothing left)")
-st.caption(f"{snippet.language}: removed {result.n_removed} of {result.n_tokens} tokens")
+ui.offline_env()
+st.set_page_config(page_title="LeanCode Studio", page_icon="✂️", layout="wide")
+
+
+def overview() -> None:
+    """Home page: what the input looks like to the methods, and where to go next."""
+    st.title("LeanCode Studio")
+    st.markdown(
+        "Paste a Java or Python function in the sidebar (or pick an example). The pages show "
+        "**which tokens the model attends to**, how **LeanCode, DietCode and SlimCode** prune the code at "
+        "any ratio, what pruning does to **search relevance and generated summaries**, and **how each "
+        "method decides**.")
+    ctx = ui.context(need_model=False)
+    snip = ctx.snippet
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Language", snip.language)
+    c2.metric("Code tokens", snip.n)
+    c3.metric("Statements", len({t.statement for t in snip.tokens}))
+    ui.show_html(ui.render.code_html(snip, backgrounds=ui.render.category_backgrounds(snip)))
+    ui.show_html(ui.render.swatch_legend_html(
+        {c: ui.render.CATEGORY_COLORS[c] for c in dict.fromkeys(t.category for t in snip.tokens)},
+        "Statement categories:"))
+    st.caption(f"Model for {ctx.task}: {ctx.model_name}. Hover a token to see its roles.")
+    cols = st.columns(4)
+    cols[0].page_link(PAGES[1], label="Attention heatmap", icon="🔥")
+    cols[1].page_link(PAGES[2], label="Prune side by side", icon="✂️")
+    cols[2].page_link(PAGES[3], label="Quality vs ratio", icon="📈")
+    cols[3].page_link(PAGES[4], label="How it works", icon="📖")
+
+
+PAGES = [
+    st.Page(overview, title="Overview", icon="🏠", default=True),
+    st.Page("pages/1_Attention.py", title="Attention", icon="🔥"),
+    st.Page("pages/2_Prune.py", title="Prune", icon="✂️"),
+    st.Page("pages/3_Quality.py", title="Quality", icon="📈"),
+    st.Page("pages/4_How_it_works.py", title="How it works", icon="📖"),
+]
+
+page = st.navigation(PAGES)
+ui.sidebar()
+page.run()

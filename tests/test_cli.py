@@ -81,7 +81,7 @@ def test_prune_budget_and_lines(tmp_path, capsys):
     f.write_text(JAVA + "\n" + "void f ( int x ) { if ( x > 0 ) { log ( x ) ; } }\n")
     assert main(["prune", str(f), "--lines", "--method", "slimcode", "--budget", "6", "--lang", "java"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
-    assert out == ["public int size ( return this", "void f int x x x"]
+    assert out == ["public int size this items size", "void f int x x x"]
 
 
 def test_prune_random_seeded(tmp_path, capsys):

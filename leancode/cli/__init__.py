@@ -40,7 +40,9 @@ def main(argv=None) -> int:
 
     _load_commands()
     try:
-        app(args=argv, standalone_mode=False)
+        rv = app(args=argv, standalone_mode=False)
+        if isinstance(rv, int) and not isinstance(rv, bool):
+            return rv
     except typer.Exit as e:  # explicit exits from commands
         return int(e.exit_code or 0)
     except LeanCodeError as e:

@@ -13,7 +13,7 @@ def register(cls):
 
 
 def _load_builtin() -> None:
-    from . import dietcode, leancode, none, random, slimcode  # noqa: F401
+    from . import dietcode, instance, leancode, none, random, slimcode  # noqa: F401
 
 
 def available_pruners() -> list:
@@ -26,7 +26,10 @@ def get_pruner(name: str, **kwargs) -> Pruner:
     _load_builtin()
     if name not in _PRUNERS:
         raise PruneError(f"unknown method {name!r}; choose one of: {', '.join(sorted(_PRUNERS))}")
-    return _PRUNERS[name](**kwargs)
+    try:
+        return _PRUNERS[name](**kwargs)
+    except TypeError as e:
+        raise PruneError(f"method {name!r} does not accept these options: {e}") from None
 
 
 def build_pruner(name: str, *, table=None, seed: int = 0, task: str = "search", **extra) -> Pruner:

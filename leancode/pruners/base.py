@@ -38,6 +38,17 @@ def n_to_remove(n: int, ratio: Optional[float] = None, budget: Optional[int] = N
     return max(0, n - b)
 
 
+def _json_score(s):
+    """Scores as strict JSON: +inf ("never seen, keep last") and NaN become null."""
+    if s is None:
+        return None
+    try:
+        f = float(s)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
 @dataclass
 class PruneResult:
     """Keep-mask over the snippet's code tokens, why each token went, and the pruned text."""
@@ -72,7 +83,7 @@ class PruneResult:
         for t, k, s, r in zip(self.snippet.tokens, self.keep, self.scores, self.reasons):
             toks.append({
                 "index": t.index, "text": t.text, "start": t.start, "end": t.end, "kind": t.kind,
-                "kept": bool(k), "score": s, "reason": r, "level": t.level,
+                "kept": bool(k), "score": _json_score(s), "reason": r, "level": t.level,
                 "category": t.category, "statement": t.statement,
             })
         return {
@@ -93,3 +104,46 @@ class Pruner:
     def prune(self, snippet: CodeSnippet, *, ratio: Optional[float] = None,
               budget: Optional[int] = None) -> PruneResult:  # pragma: no cover - interface
         raise NotImplementedError
+
+
+def check_snippet(snippet) -> CodeSnippet:
+    """Return ``snippet`` if it is a :class:`CodeSnippet`, else raise a clear :class:`PruneError`."""
+    if not isinstance(snippet, CodeSnippet):
+        raise PruneError(
+            f"a pruner takes a tokenised CodeSnippet (see leancode.tokenize), got {type(snippet).__name__}"
+        )
+    return snippet
+
+
+def statement_groups(snippet: CodeSnippet) -> list:
+    """The snippet's tokens grouped by statement, in order of each group's first token.
+
+    Returns ``[(statement, category, [positions...]), ...]``.  Tokens that share a
+    ``statement`` index form one group; each maximal run of tokens outside any statement
+    (``statement == -1``) forms a pseudo-statement of its own, with ``statement`` -1.  A
+    group's category is the category of its first token.
+    """
+    groups: list = []
+    by_id: dict = {}
+    prev = cur = None
+    first = True
+    for pos, tok in enumerate(snippet.tokens):
+        sid = tok.statement
+        if sid == prev and not first:     # fast path: same statement as the previous token
+            cur.append(pos)
+            continue
+        first = False
+        prev = sid
+        if sid is None or sid < 0:
+            cur = [pos]
+            groups.append((-1, tok.category, cur))
+            continue
+        g = by_id.get(sid)
+        if g is None:
+            cur = [pos]
+            by_id[sid] = g = (sid, tok.category, cur)
+            groups.append(g)
+        else:
+            cur = g[2]
+            cur.append(pos)
+    return groups

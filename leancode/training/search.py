@@ -1,0 +1,170 @@
+"""Code search: a cross-encoder fine-tuned on ``query [SEP] code`` pairs (CodeBERT's recipe).
+
+Each training query (a docstring summary) is paired once with its own code (label 1) and
+once with a random other code of the same language from the train split (label 0).  Only the
+top encoder layers, the pooler and the classifier are trained and stored.
+
+Evaluation follows SPEC section 8: the test sample is cut into groups of ``group`` pairs,
+every query is scored against the codes of its group, rank = the number of candidates scoring
+>= the gold code, and MRR is the mean of 1/rank.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..embedded import SEARCH_ARCH, SEARCH_NAME, build_search_model, load_base_tokenizer
+from ..errors import DataError
+from ..metrics import mrr, rank_of_gold
+from .common import (Example, Task, TrainConfig, examples_by_language, load_examples, resolve_data_dirs,
+                     sample_examples, seed_everything, setup_threads, train)
+
+DEFAULT_TRAIN_LAYERS = 2
+DEFAULT_GROUP = 100
+
+
+def trainable_prefixes(num_layers: int, train_layers: int) -> list[str]:
+    """Parameter-name prefixes of the top ``train_layers`` layers, the pooler and the classifier."""
+    if not 0 <= train_layers <= num_layers:
+        raise DataError(f"train_layers must be between 0 and {num_layers}")
+    return ([f"bert.encoder.layer.{i}." for i in range(num_layers - train_layers, num_layers)]
+            + ["bert.pooler.", "classifier."])
+
+
+def encode_pairs(tokenizer, queries: Sequence[str], codes: Sequence[str], max_len: int):
+    """Tokenise ``query [SEP] code`` pairs, truncating the code first."""
+    return tokenizer(list(queries), list(codes), truncation="longest_first", max_length=max_len,
+                     padding=True, return_tensors="pt")
+
+
+def score_pairs(model, tokenizer, queries: Sequence[str], codes: Sequence[str], *, max_len: int = 192,
+                batch_size: int = 50, device=None) -> list[float]:
+    """Relevance score of each (query, code) pair: the logit margin of label 1 over label 0."""
+    import torch
+
+    device = device if device is not None else next(model.parameters()).device
+    scores: list[float] = []
+    with torch.no_grad():
+        for i in range(0, len(queries), batch_size):
+            enc = encode_pairs(tokenizer, queries[i:i + batch_size], codes[i:i + batch_size], max_len)
+            logits = model(**{k: v.to(device) for k, v in enc.items()}).logits.float()
+            scores.extend((logits[:, 1] - logits[:, 0]).tolist())
+    return scores
+
+
+def evaluate_mrr(model, tokenizer, examples: Sequence[Example], *, group: int = DEFAULT_GROUP,
+                 max_len: int = 192, batch_size: int = 50) -> dict:
+    """MRR over ``examples`` cut into consecutive groups of ``group`` (a last partial group is dropped
+    unless it is the only one)."""
+    n = len(examples)
+    if n == 0:
+        return {"mrr": 0.0, "queries": 0, "group": group}
+    g = min(group, n)
+    groups = [examples[i:i + g] for i in range(0, n - g + 1, g)]
+    ranks: list[int] = []
+    for grp in groups:
+        codes = [ex.code for ex in grp]
+        for gi, ex in enumerate(grp):
+            scores = score_pairs(model, tokenizer, [ex.query] * len(codes), codes, max_len=max_len,
+                                 batch_size=batch_size)
+            ranks.append(rank_of_gold(scores, gi))
+    return {"mrr": round(mrr(ranks), 4), "queries": len(ranks), "group": g,
+            "top1": round(sum(r == 1 for r in ranks) / len(ranks), 4)}
+
+
+class PairBatches:
+    """The batch of step ``s``: a pure function of the seed and ``s`` (resumable, reproducible)."""
+
+    def __init__(self, examples: Sequence[Example], tokenizer, batch_size: int, max_len: int, seed: int):
+        import numpy as np
+
+        if not examples:
+            raise DataError("no training examples")
+        self.examples = list(examples)
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        self.max_len = max_len
+        self.seed = seed
+        self._np = np
+        self._perms: dict[int, object] = {}
+        by_lang: dict[str, list[int]] = {}
+        for i, ex in enumerate(self.examples):
+            by_lang.setdefault(ex.language, []).append(i)
+        self.by_lang = {k: np.asarray(v) for k, v in by_lang.items()}
+
+    def _perm(self, epoch: int):
+        if epoch not in self._perms:
+            self._perms = {epoch: self._np.random.default_rng([self.seed, epoch]).permutation(len(self.examples))}
+        return self._perms[epoch]
+
+    def indices(self, step: int) -> list[int]:
+        n = len(self.examples)
+        out = []
+        for q in range(step * self.batch_size, (step + 1) * self.batch_size):
+            out.append(int(self._perm(q // n)[q % n]))
+        return out
+
+    def negatives(self, step: int, positives: Sequence[int]) -> list[int]:
+        rng = self._np.random.default_rng([self.seed, 7919, step])
+        out = []
+        for i in positives:
+            pool = self.by_lang[self.examples[i].language]
+            j = i
+            for _ in range(8):   # a different code (a pool of one leaves the pair as is)
+                j = int(pool[rng.integers(len(pool))])
+                if self.examples[j].code != self.examples[i].code:
+                    break
+            out.append(j)
+        return out
+
+    def __call__(self, step: int) -> dict:
+        import torch
+
+        pos = self.indices(step)
+        neg = self.negatives(step, pos)
+        queries = [self.examples[i].query for i in pos] * 2
+        codes = [self.examples[i].code for i in pos] + [self.examples[j].code for j in neg]
+        enc = encode_pairs(self.tokenizer, queries, codes, self.max_len)
+        enc = dict(enc)
+        enc["labels"] = torch.tensor([1] * len(pos) + [0] * len(neg))
+        return enc
+
+
+def _loss(model, batch):
+    return model(**batch).loss
+
+
+def run(cfg: TrainConfig) -> dict:
+    """Train the code-search cross-encoder as ``cfg`` says; see :func:`leancode.training.common.train`."""
+    setup_threads(cfg.threads)
+    seed_everything(cfg.seed)
+    dirs = resolve_data_dirs(cfg.data)
+    train_ex = load_examples(dirs, "train", limit=cfg.train_limit)
+    test_ex = load_examples(dirs, "test")
+    if not train_ex:
+        raise DataError("the train split is empty")
+    train_layers = int(cfg.extra.get("train_layers", DEFAULT_TRAIN_LAYERS))
+    group = int(cfg.extra.get("eval_group", DEFAULT_GROUP))
+    tokenizer = load_base_tokenizer(cfg.base_dir)
+    model = build_search_model(cfg.base_dir)
+    prefixes = trainable_prefixes(model.config.num_hidden_layers, train_layers)
+    batches = PairBatches(train_ex, tokenizer, cfg.batch_size, cfg.max_len, cfg.seed)
+    print(f"search: {len(train_ex)} training pairs from {', '.join(map(str, dirs))}; "
+          f"training {', '.join(prefixes)}", flush=True)
+
+    def evaluate(m) -> dict:
+        out = {}
+        for lang, exs in examples_by_language(test_ex).items():
+            sample = sample_examples(exs, cfg.eval_examples, cfg.seed)
+            out[lang] = evaluate_mrr(m, tokenizer, sample, group=group, max_len=cfg.max_len)
+            print(f"search eval {lang}: {out[lang]}", flush=True)
+        return out
+
+    task = Task(
+        name="search", model=model, trainable=prefixes, make_batch=batches, loss=_loss, evaluate=evaluate,
+        artifact_config={"name": SEARCH_NAME, "task": "search", "architecture": SEARCH_ARCH,
+                         "base": "all-MiniLM-L6-v2", "num_labels": 2, "positive_label": 1,
+                         "max_len": cfg.max_len, "train_layers": train_layers,
+                         "input": "docstring summary [SEP] code tokens joined by single spaces",
+                         "languages": sorted({ex.language for ex in train_ex})},
+    )
+    return train(task, cfg)
