@@ -70,10 +70,11 @@ class ImportanceResult:
         """JSON-ready form: every code token in order with its text, span and score (null if unseen)."""
         tokens = []
         for i, score in enumerate(self.scores):
-            entry = {"index": i, "score": _json_float(score)}
+            entry = {"index": i}
             if snippet is not None and i < snippet.n:
                 tok = snippet.tokens[i]
                 entry.update(text=tok.text, start=tok.start, end=tok.end)
+            entry["score"] = _json_float(score)
             tokens.append(entry)
         d = {
             "model": self.model,

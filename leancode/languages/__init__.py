@@ -30,8 +30,11 @@ def available_languages() -> list:
 
 
 def _load_builtin() -> None:
-    if not _LANGUAGES:
-        from . import java, python  # noqa: F401  (modules register themselves)
+    """Import the built-in language modules (each registers itself) if any is missing."""
+    if "java" not in _LANGUAGES:
+        from . import java  # noqa: F401
+    if "python" not in _LANGUAGES:
+        from . import python  # noqa: F401
 
 
 def get_language(name: str) -> Callable[[str], CodeSnippet]:

@@ -10,7 +10,23 @@ One pass of a tree cursor collects the leaves (a whole string, character or text
 literal is one token; comments are tokens of kind ``comment``) together with the spans
 that carry SlimCode roles (method calls, control-flow headers, catch parameters, case
 labels, method headers); roles are then marked by interval arithmetic over the token
-offsets, and a token's level follows from its roles (SPEC section 3).
+offsets, and a token's level follows from its roles (SPEC section 3):
+
+* *symbol*: the token's whole text is in SlimCode's symbol list (``->`` and ``+=`` are not);
+* *identifier*: an ``identifier`` leaf used as an expression (a bare variable or field
+  read, the leftmost name of a dotted chain, an argument, a ``case`` constant, the object
+  of a method reference) or declared by a local variable declaration (also the variable
+  of an enhanced for and a try resource); not a called method's name, a field after a
+  dot, a type name, a parameter (method, catch or lambda), a declared method/class/field
+  name, a label, an annotation name or a package/import name;
+* *structure*: the keywords ``if else try catch finally for while do switch case``; the
+  tokens strictly inside the parentheses of an if/while/do/switch condition and of a
+  for/enhanced-for header; a catch clause's parameter; each case label (``case X`` or
+  ``default``);
+* *invocation*: every token of a ``method_invocation`` (receiver, name, arguments);
+* *signature*: every token from the start of the input up to the body ``{`` of the last
+  method or constructor declared in it (anonymous-class methods included), as the
+  reference implementation does.
 
 Statements (SPEC section 4) are cut at ``;``, ``{`` and ``}`` outside parentheses, so a
 for-header and a method header up to its ``{`` each stay one statement.  Brace rules:
@@ -288,7 +304,7 @@ class _Walk:
                  "error_bytes")
 
     def __init__(self):
-        self.leaves = []          # (start, end, kind, is_identifier, owner index) per leaf
+        self.leaves = []          # (start, end, kind, role mask, owner index) per leaf
         self.owners = [None]      # owner nodes; index 0 means "no owner"
         self.struct_spans = []
         self.invoc_spans = []
@@ -330,24 +346,26 @@ def _walk(tree, lo: int, hi: int) -> _Walk:
                     _note_error(w, s, lo, 1)
             elif e > lo and s < hi:
                 parent = types[-1]
-                is_ident = False
+                mask = 0
                 if node.is_named:
                     kind = _NAMED_LEAF_KINDS.get(t)
                     if kind is None:
                         kind = "literal" if (t.endswith("_literal") or t in _ATOMIC) else "other"
                     elif t == "identifier":
-                        is_ident = True
+                        mask = _IDENT
                         if parent in _NOT_IDENT_PARENTS:
-                            is_ident = False
+                            mask = 0
                         elif parent == "variable_declarator":
-                            is_ident = types[-2] in _LOCAL_DECLARATIONS
+                            if types[-2] not in _LOCAL_DECLARATIONS:
+                                mask = 0
                         elif parent == "method_reference":
                             prev = node.prev_sibling
-                            is_ident = prev is None or prev.type != "::"
+                            if prev is not None and prev.type == "::":
+                                mask = 0
                         else:
                             field = cur.field_name
                             if field is not None and (parent, field) in _NOT_IDENT_FIELDS:
-                                is_ident = False
+                                mask = 0
                                 if parent in _ANNOTATIONS:
                                     kind = "type"
                     elif t == "ERROR":
@@ -355,23 +373,33 @@ def _walk(tree, lo: int, hi: int) -> _Walk:
                 else:
                     c = t[0]
                     if c.isalpha() or c == "_":
-                        kind = "type" if parent in _PRIMITIVE_PARENTS else "keyword"
-                    elif t in _PUNCT or (parent in _ANGLE_PARENTS and (t == "<" or t == ">")):
-                        kind = "punctuation"
-                        if t == "(":
-                            if parent in _FOR_TYPES:
-                                for_opens.append(e)
-                        elif t == ")":
-                            if parent in _FOR_TYPES and for_opens:
-                                struct_spans.append((for_opens.pop(), s))
+                        if parent in _PRIMITIVE_PARENTS:
+                            kind = "type"
+                        else:
+                            kind = "keyword"
+                            if t in _STRUCTURE_WORDS:
+                                mask = _STRUCT
                     else:
-                        kind = "operator"
-                        if t == ":":
-                            if parent == "switch_block_statement_group":
+                        if t in SYMBOLS:
+                            mask = _SYMBOL
+                        if t in _PUNCT:
+                            kind = "punctuation"
+                            if t == "(":
+                                if parent in _FOR_TYPES:
+                                    for_opens.append(e)
+                            elif t == ")":
+                                if parent in _FOR_TYPES and for_opens:
+                                    struct_spans.append((for_opens.pop(), s))
+                        elif parent in _ANGLE_PARENTS and (t == "<" or t == ">"):
+                            kind = "punctuation"
+                        else:
+                            kind = "operator"
+                            if t == ":":
+                                if parent == "switch_block_statement_group":
+                                    w.after.add(e)
+                            elif t == "->" and parent == "switch_rule":
                                 w.after.add(e)
-                        elif t == "->" and parent == "switch_rule":
-                            w.after.add(e)
-                leaves.append((s, e, kind, is_ident, owner))
+                leaves.append((s, e, kind, mask, owner))
         else:
             parent = types[-1]
             if t == "method_invocation":
@@ -448,22 +476,26 @@ def _parse(source: str, data: bytes):
     return best
 
 
-def _mark(starts: list, spans: list, bit: int, masks: list) -> None:
-    """OR ``bit`` into the mask of every token whose start lies in one of ``spans``."""
-    n = len(starts)
+def _mark(starts, spans: list, bit: int, masks: list) -> None:
+    """OR ``bit`` into the mask of every token whose start byte lies in one of ``spans``.
+
+    Overlapping spans (nested calls) are merged first, so the cost is linear.
+    """
     if not spans:
         return
-    diff = [0] * (n + 1)
+    spans.sort()
+    merged_a, merged_b = spans[0]
+    out = []
     for a, b in spans:
-        i = bisect_left(starts, a)
-        j = bisect_left(starts, b)
-        if i < j:
-            diff[i] += 1
-            diff[j] -= 1
-    depth = 0
-    for i in range(n):
-        depth += diff[i]
-        if depth:
+        if a <= merged_b:
+            if b > merged_b:
+                merged_b = b
+        else:
+            out.append((merged_a, merged_b))
+            merged_a, merged_b = a, b
+    out.append((merged_a, merged_b))
+    for a, b in out:
+        for i in range(bisect_left(starts, a), bisect_left(starts, b)):
             masks[i] |= bit
 
 
@@ -485,51 +517,44 @@ def tokenize(source: str) -> CodeSnippet:
 
 
 def _tokenize(source: str):
-    ascii_only = source.isascii()
     data = source.encode("utf-8", "surrogatepass")
     tree, lo, hi, w = _parse(source, data)
     parsed = not tree.root_node.has_error
-
     if not w.leaves:
         return None
-    starts_b, ends_b, kinds, ident, owner_of = zip(*w.leaves)
-    n = len(starts_b)
-    if ascii_only:
+    starts_b, ends_b, kinds, masks, owner_of = zip(*w.leaves)
+    if source.isascii():
         if parsed:
-            cstarts = [s - lo for s in starts_b]
-            cends = [e - lo for e in ends_b]
+            cstarts = [x - lo for x in starts_b]
+            cends = [x - lo for x in ends_b]
         else:
-            cstarts = [max(s, lo) - lo for s in starts_b]
-            cends = [min(e, hi) - lo for e in ends_b]
+            cstarts = [max(x, lo) - lo for x in starts_b]
+            cends = [min(x, hi) - lo for x in ends_b]
     else:
         floor, boundary = _byte_to_char_maps(source)
+        size = hi - lo
 
         def to_char(b: int, is_end: bool) -> int:
-            b = min(max(b - lo, 0), hi - lo)
+            b = min(max(b - lo, 0), size)
             c = floor[b]
             if is_end and not boundary[b]:
                 c += 1
             return c
 
-        cstarts = [to_char(s, False) for s in starts_b]
-        cends = [to_char(e, True) for e in ends_b]
-
-    texts = [source[x:y] for x, y in zip(cstarts, cends)]
-
-    if not parsed:
-        cstarts, cends, texts, kinds, ident, owner_of, starts_b, ends_b = _repair(
-            source, lo, cstarts, cends, kinds, ident, owner_of)
-        n = len(texts)
+        cstarts = [to_char(x, False) for x in starts_b]
+        cends = [to_char(x, True) for x in ends_b]
+    if parsed:
+        texts = [source[x:y] for x, y in zip(cstarts, cends)]
+        masks = list(masks)
+    else:
+        cstarts, cends, texts, kinds, masks, owner_of, starts_b, ends_b = _repair(
+            source, lo, cstarts, cends, kinds, masks, owner_of)
+    n = len(texts)
     if n == 0:
         return None
 
-    # Role masks.
-    masks = [_SYMBOL if tx in SYMBOLS else 0 for tx in texts]
-    for i in range(n):
-        if ident[i]:
-            masks[i] |= _IDENT
-        elif kinds[i] == "keyword" and texts[i] in _STRUCTURE_WORDS:
-            masks[i] |= _STRUCT
+    # Role masks: symbol / identifier / structure keywords come from the walk; the spans
+    # add structure, invocation and signature.
     _mark(starts_b, w.struct_spans, _STRUCT, masks)
     _mark(starts_b, w.invoc_spans, _INVOC, masks)
     if w.sig_end > lo:
@@ -537,15 +562,15 @@ def _tokenize(source: str):
             masks[i] |= _SIGN
 
     # Statements.
-    alone = [i for i in range(n) if kinds[i] == "comment"]
+    alone = [i for i, k in enumerate(kinds) if k == "comment"]
     before = [i for i in range(n) if starts_b[i] in w.before] if w.before else ()
     after = [i for i in range(n) if ends_b[i] in w.after] if w.after else ()
     ranges = split_statements(texts, alone=alone, before=before, after=after)
     owners = w.owners
     cache = {}
     statements = []
-    stmt_of = [0] * n
-    cat_of = ["none"] * n
+    stmt_of = []
+    cat_of = []
     for si, (a, b) in enumerate(ranges):
         if kinds[a] == "comment":
             cat = "annotation"
@@ -555,34 +580,31 @@ def _tokenize(source: str):
             if cat is None:
                 cat = cache[oi] = _classify(owners[oi])
         statements.append(Statement(si, cat, a, b))
-        for i in range(a, b):
-            stmt_of[i] = si
-            cat_of[i] = cat
+        stmt_of.extend([si] * (b - a))
+        cat_of.extend([cat] * (b - a))
 
     levels = _LEVELS
     rolesets = _ROLESETS
     tokens = [
         CodeToken(i, texts[i], cstarts[i], cends[i], kinds[i], stmt_of[i], cat_of[i],
-                  levels[masks[i]], rolesets[masks[i]])
-        for i in range(n)
+                  levels[m], rolesets[m])
+        for i, m in enumerate(masks)
     ]
-    warnings = []
-    if not parsed:
-        warnings.append(_error_message(source, w, lo, hi, data))
+    warnings = [] if parsed else [_error_message(w, lo, hi, data)]
     return CodeSnippet(source=source, language=NAME, tokens=tokens, statements=statements,
                        warnings=warnings, parsed=parsed)
 
 
-def _repair(source: str, lo: int, cstarts: list, cends: list, kinds: list, ident: list,
-            owner_of: list) -> tuple:
+def _repair(source: str, lo: int, cstarts, cends, kinds, masks, owner_of) -> tuple:
     """After a parse with errors: drop overlaps, re-lex whitespace-bearing leaves, fill gaps.
 
     tree-sitter's error recovery can produce leaves that swallow several tokens (for
     example an unterminated string fragment) or skip characters.  The result keeps every
     grammar leaf it can and lexes the rest, so every visible character is in some token.
-    Lexed tokens carry the owner of the leaf they replace (or follow) and no identifier role.
-    Returns new parallel lists (char starts, char ends, texts, kinds, identifier flags,
-    owners, byte starts, byte ends).
+    Lexed tokens carry the owner of the leaf they replace (or follow), the symbol role by
+    their text, the structure role for structure keywords and no identifier role.
+    Returns new parallel lists (char starts, char ends, texts, kinds, role masks, owners,
+    byte starts, byte ends).
     """
     if source.isascii():
         def to_byte(c: int) -> int:
@@ -599,22 +621,27 @@ def _repair(source: str, lo: int, cstarts: list, cends: list, kinds: list, ident
 
     out = ([], [], [], [], [], [], [], [])
 
-    def add(cs, ce, kind, is_ident, owner):
+    def add(cs, ce, kind, mask, owner):
         text = source[cs:ce]
         if not text:
             return
+        mask &= ~_SYMBOL
+        if text in SYMBOLS:
+            mask |= _SYMBOL
+        elif kind == "keyword" and text in _STRUCTURE_WORDS:
+            mask |= _STRUCT
         out[0].append(cs)
         out[1].append(ce)
         out[2].append(text)
         out[3].append(kind)
-        out[4].append(is_ident)
+        out[4].append(mask)
         out[5].append(owner)
         out[6].append(to_byte(cs))
         out[7].append(to_byte(ce))
 
     def add_lexed(a, b, owner):
         for s, e, kind in lex(source, NAME, a, b):
-            add(s, e, kind, False, owner)
+            add(s, e, kind, 0, owner)
 
     pos = 0
     for i in range(len(cstarts)):
@@ -633,14 +660,14 @@ def _repair(source: str, lo: int, cstarts: list, cends: list, kinds: list, ident
         else:
             lead = len(text) - len(text.lstrip())
             trail = len(text) - len(text.rstrip())
-            add(cs + lead, ce - trail, kind, ident[i], owner_of[i])
+            add(cs + lead, ce - trail, kind, masks[i], owner_of[i])
         pos = ce
     if source[pos:].strip():
         add_lexed(pos, len(source), owner_of[-1] if owner_of else 0)
     return out
 
 
-def _error_message(source: str, w: _Walk, lo: int, hi: int, data: bytes) -> str:
+def _error_message(w: _Walk, lo: int, hi: int, data: bytes) -> str:
     at = w.error_in if w.error_in >= 0 else w.error_at
     if at < 0:
         return "Java code did not parse cleanly; roles may be approximate"

@@ -7,8 +7,10 @@ any other visible character becomes a token of kind ``other``.  Every token's sp
 
 Roles are necessarily coarse here: symbol tokens get SlimCode level 8 and the ``symbol``
 role, the structure keywords (``if``, ``for``, ...) level 6 and the ``structure`` role, every
-other token level 7.  Statements are cut at ``;``, ``{`` and ``}`` outside parentheses (and,
-for Python, at line ends outside brackets); every statement has category ``none``.
+other token level 7.  Java statements are cut at ``;``, ``{`` and ``}`` outside parentheses
+(a ``}`` and a comment being statements of their own); Python statements at ``;`` and at line
+ends outside brackets (braces are dict/set brackets there).  Every statement has category
+``none``.
 
 :func:`lexical_snippet` never raises.
 """

@@ -346,10 +346,11 @@ _TERMINAL = frozenset(("return", "raise", "break", "continue", "pass"))
 _ATOM_WORDS = frozenset(("True", "False", "None", "break", "continue", "pass"))
 _CONTINUES = {
     "elif": ("if", "elif"),
-    "else": ("if", "elif", "for", "while", "except", "try"),
+    "else": ("if", "elif", "for", "while", "except"),
     "except": ("try", "except"),
-    "finally": ("try", "except", "else"),
+    "finally": ("try", "except", "try-else"),
 }
+_AUGMENTED = frozenset("+= -= *= /= //= %= **= >>= <<= &= ^= |= @=".split())
 _OPEN = frozenset("([{")
 _CLOSE = frozenset(")]}")
 
@@ -398,6 +399,7 @@ def relayout_codesearchnet(source: str) -> Optional[_Layout]:
     head = None
     pending_dedent = False
     seen_import = False
+    block_head = None
 
     def colon_before_else(i: int) -> bool:
         """Scanning from lexeme i at bracket depth 0: does a ':' come before an 'else'?"""
@@ -415,6 +417,34 @@ def relayout_codesearchnet(source: str) -> Optional[_Layout]:
                     return False
                 if t == ":":
                     return True
+        return False
+
+    def assignment_ahead(i: int) -> bool:
+        """Is lexeme i the start of an assignment target (``a.b[0], c = ...``, ``x += ...``)?"""
+        d = 0
+        operand = True      # an operand is expected next
+        for j in range(i, n):
+            k, t, _s = lex[j]
+            if t in _OPEN:
+                if d == 0 and t == "(" and not operand:
+                    return False            # a call: not a target
+                d += 1
+            elif t in _CLOSE:
+                d -= 1
+                if d < 0:
+                    return False
+                if d == 0:
+                    operand = False
+            elif d:
+                continue
+            elif k == "name":
+                if not operand:
+                    return False
+                operand = False
+            elif t == "." or t == ",":
+                operand = True
+            else:
+                return not operand and (t == "=" or t in _AUGMENTED)
         return False
 
     def is_decorator(i: int) -> bool:
@@ -471,7 +501,9 @@ def relayout_codesearchnet(source: str) -> Optional[_Layout]:
                 elif text == "not":
                     brk = _atom_end(prev) and not (i + 1 < n and lex[i + 1][1] == "in")
             elif kind in ("name", "num", "str"):
-                if _atom_end(prev):
+                if len(cur) == 1 and head in ("return", "yield"):
+                    brk = kind == "name" and assignment_ahead(i)   # a bare return, then 'x = ...'
+                elif _atom_end(prev):
                     if kind == "str" and prev[0] == "str":
                         brk = False  # implicit concatenation
                     elif len(cur) == 1 and (head in ("print", "exec") or
@@ -481,6 +513,8 @@ def relayout_codesearchnet(source: str) -> Optional[_Layout]:
                         brk = True
             elif text == "@":
                 brk = is_decorator(i)
+            elif (text == "(" or text == "[") and prev[1] == ")":
+                brk = assignment_ahead(i)   # 'f() (a, b) = g()': a new tuple assignment
             if brk:
                 lines.append((indent, cur))
                 cur = []
@@ -509,6 +543,9 @@ def relayout_codesearchnet(source: str) -> Optional[_Layout]:
                 indent = stack.pop()[1]
             pending_dedent = False
             head = word if kind != "comment" else None
+            block_head = head
+            if word == "else" and placed and h == "except":
+                block_head = "try-else"   # so that a later 'finally' finds it
             if word == "async" and i + 1 < n:
                 head = lex[i + 1][1]
         cur.append(i)
@@ -531,7 +568,7 @@ def relayout_codesearchnet(source: str) -> Optional[_Layout]:
                     lambdas -= 1
                 elif head in _BLOCK_HEADS:
                     lines.append((indent, cur))
-                    stack.append((head, indent))
+                    stack.append((block_head, indent))
                     indent += 1
                     cur = []
                     head = None

@@ -121,6 +121,59 @@ def sample_examples(examples: Sequence[Example], n: int, seed: int) -> list[Exam
     return [examples[i] for i in idx[:n]]
 
 
+class BucketSampler:
+    """Which examples form the batch of a step: a pure function of the seed and the step.
+
+    Steps are grouped into chunks of ``chunk_steps``.  Each chunk takes the next
+    ``chunk_steps * batch_size`` examples of a seeded per-epoch permutation, sorts them by
+    length and cuts them into batches, whose order is then shuffled.  Batches of similar
+    lengths waste little on padding (about half the compute on code corpora), while every
+    example is still seen once per epoch.  Resuming at step ``s`` gives exactly the batches an
+    uninterrupted run would have seen.
+    """
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, seed: int, chunk_steps: int = 50):
+        import numpy as np
+
+        if len(lengths) == 0:
+            raise DataError("no training examples")
+        if batch_size < 1 or chunk_steps < 1:
+            raise DataError("batch size and chunk size must be at least 1")
+        self._np = np
+        self.lengths = np.asarray(lengths)
+        self.n = len(lengths)
+        self.batch_size = batch_size
+        self.seed = seed
+        self.chunk_steps = chunk_steps
+        self._perm_cache: dict[int, object] = {}
+        self._chunk_cache: dict[int, list] = {}
+
+    def _perm(self, epoch: int):
+        if epoch not in self._perm_cache:
+            self._perm_cache = {epoch: self._np.random.default_rng([self.seed, epoch]).permutation(self.n)}
+        return self._perm_cache[epoch]
+
+    def _chunk(self, chunk: int) -> list:
+        if chunk not in self._chunk_cache:
+            size = self.chunk_steps * self.batch_size
+            start = chunk * size
+            idx = [int(self._perm(q // self.n)[q % self.n]) for q in range(start, start + size)]
+            idx.sort(key=lambda i: (int(self.lengths[i]), i))
+            batches = [idx[b:b + self.batch_size] for b in range(0, size, self.batch_size)]
+            order = self._np.random.default_rng([self.seed, 104729, chunk]).permutation(len(batches))
+            self._chunk_cache = {chunk: [batches[int(o)] for o in order]}
+        return self._chunk_cache[chunk]
+
+    def indices(self, step: int) -> list[int]:
+        """The example indices of step ``step``."""
+        return list(self._chunk(step // self.chunk_steps)[step % self.chunk_steps])
+
+
+def example_length(ex: Example) -> int:
+    """A cheap length proxy (whitespace tokens of query and code) for bucketing."""
+    return len(ex.query.split()) + len(ex.code.split())
+
+
 # --------------------------------------------------------------------------- runtime
 
 def seed_everything(seed: int) -> None:
@@ -401,7 +454,7 @@ def artifact_size_bytes(dirs: Iterable[Path]) -> int:
     return sum(f.stat().st_size for d in dirs for f in Path(d).glob("*") if f.is_file())
 
 
-__all__ = ["CHECKPOINT", "Example", "Task", "TrainConfig", "autocast", "configure_logging",
+__all__ = ["BucketSampler", "example_length", "CHECKPOINT", "Example", "Task", "TrainConfig", "autocast", "configure_logging",
            "examples_by_language", "load_examples", "lr_factor", "pick_device", "record_to_example",
            "resolve_data_dirs", "sample_examples", "schedule_progress", "seed_everything", "set_trainable",
            "setup_threads", "train", "use_bf16", "write_json_atomic", "artifact_size_bytes"]

@@ -15,11 +15,13 @@ from typing import Sequence
 from ..embedded import SEARCH_ARCH, SEARCH_NAME, build_search_model, load_base_tokenizer
 from ..errors import DataError
 from ..metrics import mrr, rank_of_gold
-from .common import (Example, Task, TrainConfig, examples_by_language, load_examples, resolve_data_dirs,
+from .common import (BucketSampler, Example, Task, example_length, TrainConfig, examples_by_language, load_examples, resolve_data_dirs,
                      sample_examples, seed_everything, setup_threads, train)
 
 DEFAULT_TRAIN_LAYERS = 2
 DEFAULT_GROUP = 100
+#: Negatives are drawn among this many codes of similar length on each side (at least).
+NEGATIVE_WINDOW = 50
 
 
 def trainable_prefixes(num_layers: int, train_layers: int) -> list[str]:
@@ -42,12 +44,18 @@ def score_pairs(model, tokenizer, queries: Sequence[str], codes: Sequence[str], 
     import torch
 
     device = device if device is not None else next(model.parameters()).device
-    scores: list[float] = []
+    if len(queries) != len(codes):
+        raise ValueError(f"got {len(queries)} queries and {len(codes)} codes")
+    # score in length order (little padding), report in input order
+    order = sorted(range(len(codes)), key=lambda i: len(queries[i]) + len(codes[i]))
+    scores = [0.0] * len(codes)
     with torch.no_grad():
-        for i in range(0, len(queries), batch_size):
-            enc = encode_pairs(tokenizer, queries[i:i + batch_size], codes[i:i + batch_size], max_len)
+        for b in range(0, len(order), batch_size):
+            chunk = order[b:b + batch_size]
+            enc = encode_pairs(tokenizer, [queries[i] for i in chunk], [codes[i] for i in chunk], max_len)
             logits = model(**{k: v.to(device) for k, v in enc.items()}).logits.float()
-            scores.extend((logits[:, 1] - logits[:, 0]).tolist())
+            for i, v in zip(chunk, (logits[:, 1] - logits[:, 0]).tolist()):
+                scores[i] = v
     return scores
 
 
@@ -85,32 +93,36 @@ class PairBatches:
         self.max_len = max_len
         self.seed = seed
         self._np = np
-        self._perms: dict[int, object] = {}
+        self.sampler = BucketSampler([example_length(ex) for ex in self.examples], batch_size, seed)
+        # negatives come from the same language and a similar code length: no length shortcut for
+        # the classifier, and batches stay short (length-bucketed)
+        lengths = np.asarray([len(ex.code.split()) for ex in self.examples])
         by_lang: dict[str, list[int]] = {}
         for i, ex in enumerate(self.examples):
             by_lang.setdefault(ex.language, []).append(i)
-        self.by_lang = {k: np.asarray(v) for k, v in by_lang.items()}
-
-    def _perm(self, epoch: int):
-        if epoch not in self._perms:
-            self._perms = {epoch: self._np.random.default_rng([self.seed, epoch]).permutation(len(self.examples))}
-        return self._perms[epoch]
+        self.by_lang = {}
+        self.position = np.zeros(len(self.examples), dtype=np.int64)
+        for lang, members in by_lang.items():
+            members = np.asarray(members)
+            ordered = members[np.argsort(lengths[members], kind="stable")]
+            self.by_lang[lang] = ordered
+            self.position[ordered] = np.arange(len(ordered))
 
     def indices(self, step: int) -> list[int]:
-        n = len(self.examples)
-        out = []
-        for q in range(step * self.batch_size, (step + 1) * self.batch_size):
-            out.append(int(self._perm(q // n)[q % n]))
-        return out
+        return self.sampler.indices(step)
 
     def negatives(self, step: int, positives: Sequence[int]) -> list[int]:
+        """One random other code per positive: same language, close in length."""
         rng = self._np.random.default_rng([self.seed, 7919, step])
         out = []
         for i in positives:
             pool = self.by_lang[self.examples[i].language]
+            window = max(NEGATIVE_WINDOW, len(pool) // 20)
+            p = int(self.position[i])
+            lo, hi = max(0, p - window), min(len(pool), p + window + 1)
             j = i
             for _ in range(8):   # a different code (a pool of one leaves the pair as is)
-                j = int(pool[rng.integers(len(pool))])
+                j = int(pool[rng.integers(lo, hi)])
                 if self.examples[j].code != self.examples[i].code:
                     break
             out.append(j)

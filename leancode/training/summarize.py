@@ -13,7 +13,7 @@ from typing import Sequence
 from ..embedded import SUMMARIZE_ARCH, SUMMARIZE_NAME, build_summarizer, load_base_tokenizer
 from ..errors import DataError
 from ..metrics import corpus_bleu
-from .common import (Example, Task, TrainConfig, examples_by_language, load_examples, resolve_data_dirs,
+from .common import (BucketSampler, Example, Task, example_length, TrainConfig, examples_by_language, load_examples, resolve_data_dirs,
                      sample_examples, seed_everything, setup_threads, train)
 
 DEFAULT_DECODER_LAYERS = 3
@@ -52,14 +52,17 @@ def generate_summaries(model, tokenizer, codes: Sequence[str], *, max_len: int =
     import torch
 
     device = device if device is not None else next(model.parameters()).device
-    out: list[str] = []
+    order = sorted(range(len(codes)), key=lambda i: len(codes[i]))   # little padding
+    out: list[str] = [""] * len(codes)
     with torch.no_grad():
-        for i in range(0, len(codes), batch_size):
-            enc = encode_sources(tokenizer, codes[i:i + batch_size], max_len)
+        for b in range(0, len(order), batch_size):
+            chunk = order[b:b + batch_size]
+            enc = encode_sources(tokenizer, [codes[i] for i in chunk], max_len)
             gen = model.generate(input_ids=enc["input_ids"].to(device),
                                  attention_mask=enc["attention_mask"].to(device),
                                  max_new_tokens=max_new_tokens, num_beams=num_beams, do_sample=False)
-            out.extend(t.strip() for t in tokenizer.batch_decode(gen, skip_special_tokens=True))
+            for i, text in zip(chunk, tokenizer.batch_decode(gen, skip_special_tokens=True)):
+                out[i] = text.strip()
     return out
 
 
@@ -80,8 +83,6 @@ class Seq2SeqBatches:
 
     def __init__(self, examples: Sequence[Example], tokenizer, batch_size: int, max_len: int,
                  max_target_len: int, seed: int):
-        import numpy as np
-
         if not examples:
             raise DataError("no training examples")
         self.examples = list(examples)
@@ -90,18 +91,10 @@ class Seq2SeqBatches:
         self.max_len = max_len
         self.max_target_len = max_target_len
         self.seed = seed
-        self._np = np
-        self._perms: dict[int, object] = {}
-
-    def _perm(self, epoch: int):
-        if epoch not in self._perms:
-            self._perms = {epoch: self._np.random.default_rng([self.seed, epoch]).permutation(len(self.examples))}
-        return self._perms[epoch]
+        self.sampler = BucketSampler([example_length(ex) for ex in self.examples], batch_size, seed)
 
     def indices(self, step: int) -> list[int]:
-        n = len(self.examples)
-        return [int(self._perm(q // n)[q % n])
-                for q in range(step * self.batch_size, (step + 1) * self.batch_size)]
+        return self.sampler.indices(step)
 
     def __call__(self, step: int) -> dict:
         idx = self.indices(step)

@@ -15,8 +15,6 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-ROOT = Path(__file__).resolve().parents[2]
-APP = ROOT / "app.py"
 SIZES = dict(hidden=32, layers=2, heads=4, ffn=64, positions=512)
 
 
@@ -97,7 +95,7 @@ def build_models(root: Path) -> dict:
 def build_tables(models: dict, root: Path) -> Path:
     """LeanCode and DietCode tables for both tasks and languages, from the tiny models over the examples."""
     from leancode import tokenize
-    from leancode.importance import compute_importance
+    from leancode.importance import compute_importance_batch
     from leancode.models import load_model
     from leancode.studio import load_examples
     from leancode.tables import TableBuilder
@@ -107,20 +105,17 @@ def build_tables(models: dict, root: Path) -> Path:
     for task, source in (("search", "cls"), ("summarize", "cross")):
         handle = load_model(str(models[task]), task=task, device="cpu")
         for lang in ("java", "python"):
-            builders = [TableBuilder(m, task, lang, model=handle.name, source=source, corpus="app examples")
-                        for m in ("leancode", "dietcode")]
-            for e in examples:
-                if e.language != lang:
-                    continue
-                snip = tokenize(e.code, lang)
-                res = compute_importance(snip, source=source, model=handle, task=task,
-                                         query=e.docstring if task == "search" else None,
-                                         summary=e.summary if task == "summarize" else None)
-                for b in builders:
+            chosen = [e for e in examples if e.language == lang]
+            snippets = [tokenize(e.code, lang) for e in chosen]
+            results = compute_importance_batch(
+                snippets, source=source, model=handle, task=task,
+                queries=[e.docstring for e in chosen] if task == "search" else None,
+                summaries=[e.summary for e in chosen] if task == "summarize" else None)
+            for method in ("leancode", "dietcode"):
+                b = TableBuilder(method, task, lang, model=handle.name, source=source, corpus="app examples")
+                for snip, res in zip(snippets, results):
                     b.add(snip, res.scores)
-            for b in builders:
-                t = b.build()
-                t.save(root / f"{t.method}-{task}-{lang}.json")
+                b.build().save(root / f"{method}-{task}-{lang}.json")
     return root
 
 

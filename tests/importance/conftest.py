@@ -105,7 +105,8 @@ def bert_dir(tmp_path_factory):
     tok = _wordpiece()
     cfg = BertConfig(vocab_size=len(tok), hidden_size=SIZES["hidden"], num_hidden_layers=SIZES["layers"],
                      num_attention_heads=SIZES["heads"], intermediate_size=SIZES["ffn"],
-                     max_position_embeddings=SIZES["positions"], num_labels=2, pad_token_id=tok.pad_token_id)
+                     max_position_embeddings=SIZES["positions"], num_labels=2, pad_token_id=tok.pad_token_id,
+                     initializer_range=0.3)
     return _save(tmp_path_factory, "bert", BertForSequenceClassification(cfg), tok)
 
 
@@ -118,7 +119,7 @@ def roberta_dir(tmp_path_factory):
     tok = _bytelevel(trim_offsets=False)
     cfg = RobertaConfig(vocab_size=len(tok), hidden_size=SIZES["hidden"], num_hidden_layers=SIZES["layers"],
                         num_attention_heads=SIZES["heads"], intermediate_size=SIZES["ffn"],
-                        max_position_embeddings=SIZES["positions"] + 2, num_labels=2, pad_token_id=1,
+                        max_position_embeddings=SIZES["positions"] + 2, num_labels=2, pad_token_id=1, initializer_range=0.3,
                         bos_token_id=0, eos_token_id=2, type_vocab_size=1)
     return _save(tmp_path_factory, "roberta", RobertaForSequenceClassification(cfg), tok)
 
