@@ -8,7 +8,7 @@ import streamlit as st
 from leancode import studio_ui as ui
 
 ui.offline_env()
-st.set_page_config(page_title="LeanCode Studio", page_icon="✂️", layout="wide")
+st.set_page_config(page_title="LeanCode Studio", page_icon=":material/content_cut:", layout="wide")
 
 
 def overview() -> None:
@@ -31,18 +31,18 @@ def overview() -> None:
         "Statement categories:"))
     st.caption(f"Model for {ctx.task}: {ctx.model_name}. Hover a token to see its roles.")
     cols = st.columns(4)
-    cols[0].page_link(PAGES[1], label="Attention heatmap", icon="🔥")
-    cols[1].page_link(PAGES[2], label="Prune side by side", icon="✂️")
-    cols[2].page_link(PAGES[3], label="Quality vs ratio", icon="📈")
-    cols[3].page_link(PAGES[4], label="How it works", icon="📖")
+    cols[0].page_link(PAGES[1], label="Attention heatmap", icon=":material/local_fire_department:")
+    cols[1].page_link(PAGES[2], label="Prune side by side", icon=":material/content_cut:")
+    cols[2].page_link(PAGES[3], label="Quality vs ratio", icon=":material/monitoring:")
+    cols[3].page_link(PAGES[4], label="How it works", icon=":material/school:")
 
 
 PAGES = [
-    st.Page(overview, title="Overview", icon="🏠", default=True),
-    st.Page("pages/1_Attention.py", title="Attention", icon="🔥"),
-    st.Page("pages/2_Prune.py", title="Prune", icon="✂️"),
-    st.Page("pages/3_Quality.py", title="Quality", icon="📈"),
-    st.Page("pages/4_How_it_works.py", title="How it works", icon="📖"),
+    st.Page(overview, title="Overview", icon=":material/home:", default=True),
+    st.Page("pages/1_Attention.py", title="Attention", icon=":material/local_fire_department:"),
+    st.Page("pages/2_Prune.py", title="Prune", icon=":material/content_cut:"),
+    st.Page("pages/3_Quality.py", title="Quality", icon=":material/monitoring:"),
+    st.Page("pages/4_How_it_works.py", title="How it works", icon=":material/school:"),
 ]
 
 page = st.navigation(PAGES)

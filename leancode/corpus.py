@@ -283,6 +283,8 @@ def _parser(language: str):
 _ATOMIC = {"java": {"string_literal", "character_literal", "text_block"},
            "python": {"string", "concatenated_string_never"}}
 _COMMENTS = {"line_comment", "block_comment", "comment"}
+#: Leaves that are layout, not code (Python's backslash line continuation).
+_LAYOUT = {"line_continuation"}
 
 
 def leaf_tokens(node, language: str, skip: tuple[int, int] | None = None) -> list[str]:
@@ -297,11 +299,11 @@ def leaf_tokens(node, language: str, skip: tuple[int, int] | None = None) -> lis
         n = stack.pop()
         if skip is not None and n.start_byte >= skip[0] and n.end_byte <= skip[1]:
             continue
-        if n.type in _COMMENTS:
+        if n.type in _COMMENTS or n.type in _LAYOUT:
             continue
         if n.child_count == 0 or n.type in atomic:
             text = n.text.decode("utf-8", errors="replace")
-            if text.strip():
+            if text.strip() and text.strip() != "\\":
                 out.append(text)
             continue
         stack.extend(reversed(n.children))

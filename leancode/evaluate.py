@@ -47,7 +47,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 from .errors import DataError, LeanCodeError, TableError
 from .io import atomic_writer, iter_jsonl
@@ -70,18 +70,23 @@ class EvaluationError(LeanCodeError, ValueError):
 # ----------------------------------------------------------------------------- data
 
 def record_summary(rec: dict) -> str:
-    """The docstring's first sentence (``docstring``, else the joined ``docstring_tokens``)."""
-    from .corpus import first_sentence
+    """The docstring's first sentence as words and punctuation joined by single spaces.
+
+    This is the form the search and summarisation models are trained on (a record's
+    ``docstring_tokens`` for corpora mined by ``leancode corpus build``).  From ``docstring``
+    when present, else from the joined ``docstring_tokens``; "" when the record has neither.
+    """
+    from .corpus import first_sentence, split_words
 
     doc = rec.get("docstring")
+    text = ""
     if isinstance(doc, str) and doc.strip():
-        summary = first_sentence(doc)
-        if summary.strip():
-            return summary.strip()
-    toks = rec.get("docstring_tokens")
-    if isinstance(toks, list) and toks and all(isinstance(t, str) for t in toks):
-        return first_sentence(" ".join(toks)).strip()
-    return ""
+        text = first_sentence(doc)
+    if not text.strip():
+        toks = rec.get("docstring_tokens")
+        if isinstance(toks, list) and toks and all(isinstance(t, str) for t in toks):
+            text = first_sentence(" ".join(toks))
+    return " ".join(split_words(text))
 
 
 @dataclass
@@ -225,19 +230,22 @@ def _search_scores(handle, query: str, codes: Sequence[str], batch_size: int) ->
     return [float(s) for s in search_scores(handle, query, list(codes), batch_size=batch_size)]
 
 
-def _summarize(handle, codes: Sequence[str], batch_size: int) -> list:
+def _summarize(handle, codes: Sequence[str], batch_size: int, max_new_tokens: int, num_beams: int) -> list:
     from .inference import summarize
 
-    return [str(s) for s in summarize(handle, list(codes), batch_size=batch_size)]
+    return [str(s) for s in summarize(handle, list(codes), max_new_tokens=max_new_tokens, num_beams=num_beams,
+                                      batch_size=batch_size)]
 
 
-def _importance_batch(handle, snippets: Sequence, task: str, batch_size: int) -> list:
-    """Per-snippet scores of ``leancode-instance`` (the task's attention source, no query)."""
+def _importance_batch(handle, snippets: Sequence, task: str, batch_size: int, max_new_tokens: int) -> list:
+    """Per-snippet scores of ``leancode-instance``: the task's attention source, with no query
+    (search) and a generated target (summarize)."""
     from .importance import compute_importance_batch
     from .pruners.instance import TASK_SOURCES
 
+    options = {"max_new_tokens": max_new_tokens} if task == "summarize" else {}
     results = compute_importance_batch(list(snippets), source=TASK_SOURCES[task], model=handle, task=task,
-                                       batch_size=batch_size)
+                                       batch_size=batch_size, **options)
     return [list(r.scores) for r in results]
 
 
@@ -282,13 +290,16 @@ class Evaluator:
     def __init__(self, task: str, data, *, model: Optional[str] = None, group_size: int = 100,
                  limit: Optional[int] = None, seed: int = 0, table_dir=None, batch_size: int = 32,
                  lang: str = "auto", cache_dir=None, device: Optional[str] = None,
-                 progress: bool = True, refresh: bool = False) -> None:
+                 max_new_tokens: int = 32, num_beams: int = 1, progress: bool = True,
+                 refresh: bool = False) -> None:
         if task not in TASKS:
             raise EvaluationError(f"unknown task {task!r}; choose search or summarize")
         if batch_size < 1:
             raise EvaluationError(f"batch size must be at least 1, got {batch_size}")
         if limit is not None and limit < 1:
             raise EvaluationError(f"limit must be at least 1, got {limit}")
+        if max_new_tokens < 1 or num_beams < 1:
+            raise EvaluationError("max_new_tokens and num_beams must be at least 1")
         if task == "search" and group_size < 2:
             raise EvaluationError(f"group size must be at least 2, got {group_size}")
         self.task = task
@@ -298,12 +309,17 @@ class Evaluator:
         self.seed = int(seed)
         self.table_dir = Path(table_dir) if table_dir else None
         self.batch_size = int(batch_size)
+        self.max_new_tokens = int(max_new_tokens)
+        self.num_beams = int(num_beams)
         self.progress = progress
         self.refresh = refresh
         self.cache_dir = Path(cache_dir) if cache_dir else None
-        if self.cache_dir is not None:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
         self.test = load_examples(data, limit=limit, lang=lang, progress=progress)
+        if self.cache_dir is not None:
+            try:
+                self.cache_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise DataError(f"cannot create the cache folder {self.cache_dir}: {e.strerror or e}") from None
         self.language = self.test.language
         from . import embedded
         from .models import default_device
@@ -311,6 +327,7 @@ class Evaluator:
         self.model_name = model if model else embedded.default_model(task)
         self.device = device or default_device()
         self._handle = None
+        self._warm = False
         self._tables: dict = {}
         self._instance: Optional[tuple] = None
         self.cached_cells = 0
@@ -331,6 +348,19 @@ class Evaluator:
                                       "summarize needs an encoder-decoder")
             self._handle = handle
         return self._handle
+
+    def _warm_up(self, codes: Sequence[str]) -> None:
+        """One untimed model call before the first timed one (lazy initialisation, allocator)."""
+        if self._warm:
+            return
+        handle = self.handle
+        batch = list(codes[: self.batch_size])
+        if self.task == "search":
+            _search_scores(handle, self.test.examples[0].summary, batch, self.batch_size)
+        else:
+            _summarize(handle, batch, self.batch_size, self.max_new_tokens, self.num_beams)
+        _sync(handle)
+        self._warm = True
 
     def table_path(self, method: str) -> Path:
         """The importance table a table-driven method uses (``table_dir`` or the shipped one)."""
@@ -369,6 +399,8 @@ class Evaluator:
         }
         if self.task == "search":
             key["group_size"] = self.group_size
+        else:
+            key["generation"] = {"max_new_tokens": self.max_new_tokens, "num_beams": self.num_beams}
         if method in TABLE_METHODS:
             key["table"] = file_sha1(self.table_path(method))
         return key
@@ -396,6 +428,8 @@ class Evaluator:
                    "language": self.language, "data": self.test.sha1, "limit": self.limit,
                    "model_id": _model_fingerprint(self.model_name), "device": self.device,
                    "batch_size": self.batch_size}
+            if self.task == "summarize":
+                key["max_new_tokens"] = self.max_new_tokens
             cache = self.cache_dir / f"{self.task}-{self.language}-instance-scores-{cell_id(key)}.json"
             if cache.exists() and not self.refresh:
                 try:
@@ -419,7 +453,7 @@ class Evaluator:
             for i in range(0, len(snippets), step):
                 chunk = snippets[i:i + step]
                 t0 = time.perf_counter()
-                scores.extend(_importance_batch(handle, chunk, self.task, self.batch_size))
+                scores.extend(_importance_batch(handle, chunk, self.task, self.batch_size, self.max_new_tokens))
                 _sync(handle)
                 seconds += time.perf_counter() - t0
                 bar.update(len(chunk))
@@ -471,6 +505,7 @@ class Evaluator:
 
         groups = search_groups(self.test.n, self.group_size, self.seed)
         handle = self.handle
+        self._warm_up(codes)
         ranks = []
         seconds = 0.0
         pairs = 0
@@ -497,6 +532,7 @@ class Evaluator:
         from .metrics import corpus_bleu
 
         handle = self.handle
+        self._warm_up(codes)
         outputs: list = []
         seconds = 0.0
         bar = tqdm(total=len(codes), desc=desc, unit="snippet", disable=not self.progress, leave=False)
@@ -504,7 +540,7 @@ class Evaluator:
             for i in range(0, len(codes), self.batch_size):
                 chunk = codes[i:i + self.batch_size]
                 t0 = time.perf_counter()
-                outputs.extend(_summarize(handle, chunk, self.batch_size))
+                outputs.extend(_summarize(handle, chunk, self.batch_size, self.max_new_tokens, self.num_beams))
                 _sync(handle)
                 seconds += time.perf_counter() - t0
                 bar.update(len(chunk))
@@ -576,6 +612,8 @@ class Evaluator:
             "examples": self.test.n, "skipped": dict(self.test.skipped), "limit": self.limit,
             "group_size": self.group_size if self.task == "search" else None, "seed": self.seed,
             "model": self.model_name, "batch_size": self.batch_size, "device": self.device,
+            "generation": ({"max_new_tokens": self.max_new_tokens, "num_beams": self.num_beams}
+                           if self.task == "summarize" else None),
             "tokenize_seconds": self.test.tokenize_seconds, "tables": tables,
             "cache_dir": str(self.cache_dir) if self.cache_dir else None,
             "cells_cached": self.cached_cells, "cells_computed": self.computed_cells,
@@ -627,8 +665,8 @@ def add_retention(rows: list) -> list:
 def evaluate(task: str, data, *, methods: Iterable[str] = DEFAULT_METHODS,
              ratios: Iterable[float] = DEFAULT_RATIOS, group_size: int = 100, limit: Optional[int] = None,
              model: Optional[str] = None, seed: int = 0, table_dir=None, batch_size: int = 32,
-             lang: str = "auto", cache_dir=None, device: Optional[str] = None, progress: bool = True,
-             refresh: bool = False) -> list:
+             lang: str = "auto", cache_dir=None, device: Optional[str] = None, max_new_tokens: int = 32,
+             num_beams: int = 1, progress: bool = True, refresh: bool = False) -> list:
     """Evaluate ``methods`` x ``ratios`` (plus the unpruned ``none`` row) on one test file.
 
     Returns one dict per cell with :data:`CSV_COLUMNS` and a few extra keys
@@ -637,7 +675,8 @@ def evaluate(task: str, data, *, methods: Iterable[str] = DEFAULT_METHODS,
     """
     ev = Evaluator(task, data, model=model, group_size=group_size, limit=limit, seed=seed,
                    table_dir=table_dir, batch_size=batch_size, lang=lang, cache_dir=cache_dir,
-                   device=device, progress=progress, refresh=refresh)
+                   device=device, max_new_tokens=max_new_tokens, num_beams=num_beams, progress=progress,
+                   refresh=refresh)
     return ev.run(methods, ratios)
 
 

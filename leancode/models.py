@@ -185,7 +185,12 @@ def wrap_model(model, tokenizer, name: str, device: str | None = None, max_lengt
                 "or an encoder-decoder (T5/BART)"
             )
         kind = "encoder"
-    device = device or default_device()
+    device = str(device or default_device())
+    if device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ModelLoadError(f"device {device} was requested but no CUDA GPU is available; use cpu")
     _set_eager(model)
     model.to(device)
     model.eval()
@@ -292,7 +297,12 @@ def load_model(name: str | None = None, task: str = "search", device: str | None
         loader = getattr(embedded, "load_embedded", None)
         if loader is None:
             raise ModelLoadError(f"the embedded model {resolved} is not available in this installation")
-        model, tokenizer = loader(resolved, device)
+        try:
+            model, tokenizer = loader(resolved, device)
+        except ModelLoadError:
+            raise
+        except Exception as e:
+            raise ModelLoadError(f"cannot load the embedded model {resolved}: {_first_line(e)}") from e
         handle = wrap_model(model, tokenizer, resolved, device=device, origin="embedded")
     elif is_dir:
         handle = _load_directory(path, str(path), device, origin="local")

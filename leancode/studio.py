@@ -396,6 +396,17 @@ def n_removed_for(n: int, ratio: float) -> int:
     return n_to_remove(n, ratio=ratio)
 
 
+def tables_state() -> tuple:
+    """A cheap fingerprint of the shipped tables (names and modification times), for result caches:
+    results computed before a table was added or rebuilt are not reused."""
+    from . import tables
+
+    try:
+        return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in Path(tables.TABLES_DIR).glob("*.json")))
+    except OSError:
+        return ()
+
+
 def _pruner(method: str, task: str, seed: int):
     """A fresh pruner (cheap: shipped tables are cached by :func:`leancode.tables.default_table`)."""
     from .pruners import build_pruner
@@ -765,5 +776,5 @@ __all__ = [
     "capabilities", "cross_figure", "default_source", "dietcode_statement_values", "figure_html", "figure_png",
     "first_sentence", "grid_figure", "leancode_token_scores", "level_rows", "n_removed_for", "load_examples", "model_name_for",
     "outcome_rows", "prepare", "prune_all", "prune_token_rows", "quality_curves", "quality_figure",
-    "removed_by_role", "roles_figure", "sources_for", "statement_rows", "summaries_table", "timing_figure",
+    "removed_by_role", "roles_figure", "sources_for", "statement_rows", "summaries_table", "tables_state", "timing_figure",
 ]

@@ -27,6 +27,7 @@ PERSISTENT_KEYS = ("lc_source", "lc_layer", "lc_head", "lc_norm", "lc_window", "
                    "lc_ratio", "lc_group", "lc_baselines", "lc_methods", "lc_view")
 
 LANG_OPTIONS = ("auto", "java", "python")
+DEFAULT_EXAMPLE = "java_read_lines"
 UPLOAD_SUFFIX_LANG = {".java": "java", ".py": "python"}
 
 _DOWNLOAD_IGNORES_CLICK = "on_click" in inspect.signature(st.download_button).parameters
@@ -78,10 +79,15 @@ def instance_analysis(code: str, lang: str, task: str, model_name: str, query: s
     return analysis(code, lang, task, model_name, query, studio.default_source(task, cap))
 
 
-@st.cache_data(show_spinner=False, max_entries=512)
 def prune_all(code: str, lang: str, task: str, model_name: str, query: str, ratio: float,
               seed: int = 0) -> Optional[dict]:
     """Every method's pruning at ``ratio``; the model ran (once) only for the cached importance."""
+    return _prune_all(code, lang, task, model_name, query, ratio, seed, studio.tables_state())
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _prune_all(code: str, lang: str, task: str, model_name: str, query: str, ratio: float, seed: int,
+               tables_key: tuple) -> Optional[dict]:
     prep = studio.prepare(code, lang)
     if prep.snippet is None:
         return None
@@ -91,10 +97,15 @@ def prune_all(code: str, lang: str, task: str, model_name: str, query: str, rati
                             scores_error=(a.error if a is not None else None))
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
 def quality(code: str, lang: str, task: str, model_name: str, query: str, methods: tuple,
             seed: int = 0) -> Optional[studio.QualityReport]:
     """Quality curves over 0-90 % (BLEU against the reference is added outside the cache)."""
+    return _quality(code, lang, task, model_name, query, methods, seed, studio.tables_state())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _quality(code: str, lang: str, task: str, model_name: str, query: str, methods: tuple, seed: int,
+             tables_key: tuple) -> Optional[studio.QualityReport]:
     prep = studio.prepare(code, lang)
     if prep.snippet is None:
         return None
@@ -157,7 +168,8 @@ def init_state() -> None:
     ss = st.session_state
     if "lc_code" not in ss:
         exs = _examples()
-        first = next((e for e in exs if e.language == "java" and len(e.code) > 300), exs[0] if exs else None)
+        by_id = {e.id: e for e in exs}
+        first = by_id.get(DEFAULT_EXAMPLE) or (exs[0] if exs else None)
         ss["lc_example"] = first.id if first else None
         ss["lc_code"] = first.code if first else ""
         ss["lc_lang"] = first.language if first else "auto"

@@ -68,7 +68,8 @@ def _importance_batch(snippets, *, source: str, handle, task: str, summaries, ba
 
 def build_table_from_data(method: str, task: str, data, *, model: Optional[str] = None,
                           limit: Optional[int] = None, batch_size: int = 16, lang: str = "auto",
-                          device: Optional[str] = None, progress: bool = True):
+                          device: Optional[str] = None, progress: bool = True,
+                          command: Optional[str] = None):
     """Score every usable record of ``data`` with the task's model and build the table.
 
     Records need code and a docstring (whose first sentence is the query or the reference
@@ -97,7 +98,8 @@ def build_table_from_data(method: str, task: str, data, *, model: Optional[str] 
         extra={"records": corpus.n, "skipped": dict(corpus.skipped), "limit": limit,
                "batch_size": batch_size, "device": handle.device, "data_sha1": corpus.sha1,
                "query": "docstring first sentence" if task == "search" else None,
-               "target": "docstring first sentence" if task == "summarize" else None},
+               "target": "docstring first sentence" if task == "summarize" else None,
+               "command": command},
     )
     examples = corpus.examples
     seconds = 0.0

@@ -65,8 +65,10 @@ code_fragment = render.code_html(snip, a.scores, mode=norm)
 legend = render.legend_html(lo, hi, label=f"{labels.get(source, source)}", mode=norm, unseen=a.n_unseen)
 ui.show_html(code_fragment)
 ui.show_html(legend)
-st.caption(f"{snip.n} code tokens · {ctx.model_name} · computed in {a.seconds * 1000:.0f} ms "
-           "(cached for this input). Hover a token for its score.")
+layer_text = {-1: "last layer", "all": "all layers"}.get(a.layer, f"layer {a.layer}")
+head_text = f"{a.head} over heads" if isinstance(a.head, str) else f"head {a.head}"
+st.caption(f"{snip.n} code tokens · {ctx.model_name} · {labels.get(a.source, a.source)}, {layer_text}, "
+           f"{head_text}. Computed once per input and cached. Hover a token for its score.")
 
 figs = []
 if ctx.task == "summarize" and a.summary is not None:

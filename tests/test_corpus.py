@@ -114,7 +114,8 @@ class Stack:
     def push(self, x):
         r"""Push an item on top of the stack."""
         # remember it
-        self.items.append(x)
+        self.items.append(x) or \
+            None
         return x
 
 
@@ -205,6 +206,7 @@ def test_python_zip(py_zip):
     push = recs[1]
     assert "remember it" in push["code"] and "#" not in " ".join(push["code_tokens"])
     assert push["code"].startswith("def push(self, x):\n    # remember it")
+    assert "\\" not in " ".join(push["code_tokens"]) and push["code_tokens"][-4:] == ["or", "None", "return", "x"]
     assert stats.skipped["constructor"] == 1 and stats.skipped["trivial"] == 1 and stats.skipped["test"] == 1
     assert stats.files_skipped["test_path"] == 1       # pkg/tests/...; site-packages is never listed
     assert stats.files_scanned == 1

@@ -100,6 +100,17 @@ def tiny_summarize_model(directory: Path) -> Path:
     return directory
 
 
+@pytest.fixture(scope="module", autouse=True)
+def single_thread():
+    """Tiny models run fastest on one thread (and do not compete with parallel work)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tiny(tmp_path_factory):
     """Corpus, models and tables shared by the tests of this module."""
@@ -183,7 +194,8 @@ def test_summarize_end_to_end(tiny, tmp_path):
     from leancode.evaluate import evaluate
 
     rows = evaluate("summarize", tiny["data"], methods=["none", "slimcode", "leancode-instance"], ratios=[0.3],
-                    model=str(tiny["summarize"]), batch_size=4, limit=5, device="cpu", progress=False,
+                    model=str(tiny["summarize"]), batch_size=5, limit=5, device="cpu", progress=False,
+                    max_new_tokens=6,
                     cache_dir=tmp_path / "c")
     assert [r["method"] for r in rows] == ["none", "slimcode", "leancode-instance"]
     for r in rows:
@@ -221,7 +233,8 @@ def test_retention_and_csv_blank_for_missing_baseline():
 def test_record_summary_is_first_sentence():
     from leancode.evaluate import record_summary
 
-    assert record_summary({"docstring": "Returns the size. More text here."}) == "Returns the size."
+    assert record_summary({"docstring": "Returns the size(). More text here."}) == "Returns the size ( ) ."
+    assert record_summary({"docstring": "Uses e.g. a list.  More."}) == "Uses e . g . a list ."
     assert record_summary({"docstring_tokens": ["Adds", "x", "."]}) == "Adds x ."
     assert record_summary({"code": "x"}) == ""
 

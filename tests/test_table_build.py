@@ -5,7 +5,7 @@ import json
 import math
 
 import pytest
-from test_evaluate import tiny_search_model, tiny_summarize_model, write_corpus
+from test_evaluate import single_thread, tiny_search_model, tiny_summarize_model, write_corpus  # noqa: F401
 
 
 @pytest.fixture(scope="module")

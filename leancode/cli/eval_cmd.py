@@ -33,25 +33,24 @@ def _parse_ratios(text: str) -> list:
     return out
 
 
-def _command_line(name: str) -> str:
+def _command_line(ctx: typer.Context) -> str:
     """The invoked command rebuilt from its parsed options (whatever the entry point was)."""
     import shlex
 
-    import click
-
-    parts = ["leancode", name]
-    ctx = click.get_current_context(silent=True)
-    if ctx is not None:
-        for key, value in ctx.params.items():
-            if value is None or value is False:
-                continue
-            flag = "--" + key.replace("_", "-")
-            parts.append(flag if value is True else f"{flag} {shlex.quote(str(value))}")
+    parts = ["leancode", ctx.info_name or ""]
+    if ctx.parent is not None and ctx.parent.info_name and ctx.parent.parent is not None:
+        parts.insert(1, ctx.parent.info_name)
+    for key, value in (ctx.params or {}).items():
+        if value is None or value is False:
+            continue
+        flag = "--" + key.replace("_", "-")
+        parts.append(flag if value is True else f"{flag} {shlex.quote(str(value))}")
     return " ".join(parts)
 
 
 @app.command("eval")
 def eval_command(
+    ctx: typer.Context,
     task: str = typer.Option(..., "--task", help="search (MRR) or summarize (BLEU-4)."),
     data: str = typer.Option(..., "--data", help="Test set: CodeSearchNet-style JSONL."),
     out: str = typer.Option(..., "--out", "-o", help="Output directory for results.csv and results.json."),
@@ -71,6 +70,8 @@ def eval_command(
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write cached cells."),
     refresh: bool = typer.Option(False, "--refresh", help="Recompute every cell and overwrite the cache."),
     device: Optional[str] = typer.Option(None, "--device", help="cpu or cuda (default: cuda when available)."),
+    max_new_tokens: int = typer.Option(32, "--max-new-tokens", help="Summarize: longest generated summary."),
+    beams: int = typer.Option(1, "--beams", help="Summarize: beam size (1 = greedy)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Measure quality (with its unpruned baseline and retention) and cost of each method and ratio."""
@@ -86,10 +87,11 @@ def eval_command(
         raise fail(f"--out {out} exists and is not a directory")
     cache = None if no_cache else (cache_dir or str(out_dir / "cells"))
     ev = Evaluator(task, data, model=model, group_size=group_size, limit=limit, seed=seed, table_dir=table_dir,
-                   batch_size=batch_size, lang=lang, cache_dir=cache, device=device, progress=not quiet,
+                   batch_size=batch_size, lang=lang, cache_dir=cache, device=device, max_new_tokens=max_new_tokens,
+                   num_beams=beams, progress=not quiet,
                    refresh=refresh)
     rows = ev.run(method_list, ratio_list)
-    meta = ev.metadata(command=_command_line("eval"))
+    meta = ev.metadata(command=_command_line(ctx))
     meta["methods"] = method_list
     meta["ratios"] = ratio_list
     csv_path, json_path = write_results(rows, out_dir, meta)
@@ -105,6 +107,7 @@ def eval_command(
 
 @table_app.command("build")
 def table_build_command(
+    ctx: typer.Context,
     method: str = typer.Option(..., "--method", "-m", help="leancode or dietcode."),
     task: str = typer.Option(..., "--task", help="search or summarize."),
     data: str = typer.Option(..., "--data", help="Training set: CodeSearchNet-style JSONL."),
@@ -125,6 +128,7 @@ def table_build_command(
     if task not in ("search", "summarize"):
         raise fail(f"unknown task {task!r}; choose search or summarize")
     table = build_table_file(method, task, data, output, model=model, limit=limit, batch_size=batch_size,
-                             lang=lang, device=device, progress=not quiet)
+                             lang=lang, device=device, progress=not quiet,
+                             command=_command_line(ctx))
     typer.echo(table.describe())
     typer.echo(f"wrote {output}")

@@ -286,7 +286,7 @@ def get_source(name: str) -> ImportanceSource:
 
 # ----------------------------------------------------------------------------- cache
 
-_CACHE_SIZE = 4096
+_CACHE_SIZE = 1024
 _CACHE: OrderedDict = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _STATS = {"hits": 0, "misses": 0}
@@ -387,11 +387,13 @@ def compute_importance_batch(snippets: Iterable, source: str = "cls", model=None
                              queries=None, summaries=None, layer=-1, head="mean", reduce: str = "sum",
                              window: str = "truncate", target_reduce: str = "max", *, stride: int | None = None,
                              batch_size: int = 16, lang: str = "auto", progress: bool = False,
-                             **options) -> list:
+                             cache: bool = True, **options) -> list:
     """Importance for many snippets, padded into batches with one forward per batch.
 
     ``queries`` / ``summaries`` are one string for all snippets, ``None``, or one per snippet.
-    Results come back in input order; requests already computed in this process are reused.
+    Results come back in input order; requests already computed in this process are reused,
+    and new results are kept for reuse unless ``cache=False`` (one-off passes over a corpus).
+    The other options are those of :func:`compute_importance`.
     """
     from ..models import ensure_handle
 
@@ -423,10 +425,16 @@ def compute_importance_batch(snippets: Iterable, source: str = "cls", model=None
         firsts = [pending[k][0] for k in keys]
         with _CACHE_LOCK:
             _STATS["misses"] += len(keys)
-        computed = _compute(handle, src, request, [snippets[i] for i in firsts], [used_queries[i] for i in firsts],
-                            [used_summaries[i] for i in firsts], batch_size, progress)
+        computed = []
+        group = max(64, 8 * batch_size)   # bounds the memory held by intermediate window outputs
+        for g in range(0, len(firsts), group):
+            part = firsts[g: g + group]
+            computed.extend(_compute(handle, src, request, [snippets[i] for i in part],
+                                     [used_queries[i] for i in part], [used_summaries[i] for i in part],
+                                     batch_size, progress))
         for key, res in zip(keys, computed):
-            _cache_put(key, res)
+            if cache:
+                _cache_put(key, res)
             for i in pending[key]:
                 results[i] = res
     return results
@@ -557,10 +565,12 @@ def _merge(handle, src: ImportanceSource, request: Request, snippet: CodeSnippet
         if src.keeps_matrix:
             m = reduce_by_owner(rows, window.owner, n, request.reduce)
             if mat_sum is None:
-                mat_sum, mat_cnt = np.zeros_like(m), np.zeros(n)
-            if m.shape == mat_sum.shape:
-                mat_sum[:, partly] += m[:, partly]
-                mat_cnt[partly] += 1
+                mat_sum = {"full": np.zeros_like(m), "part": np.zeros_like(m)}
+                mat_cnt = {"full": np.zeros(n), "part": np.zeros(n)}
+            if m.shape == mat_sum["full"].shape:
+                for kind, mask in (("full", fully), ("part", partly)):
+                    mat_sum[kind][:, mask] += m[:, mask]
+                    mat_cnt[kind][mask] += 1
         if ws.grid is not None:
             grids.append(np.asarray(ws.grid, dtype=np.float64))
         if ws.row_scores is not None:
@@ -589,9 +599,11 @@ def _merge(handle, src: ImportanceSource, request: Request, snippet: CodeSnippet
 
     matrix = None
     if mat_sum is not None:
-        matrix = np.full_like(mat_sum, np.nan)
-        seen = mat_cnt > 0
-        matrix[:, seen] = mat_sum[:, seen] / mat_cnt[seen]
+        # like the scores: windows that saw the whole token first, else those that saw part of it
+        matrix = np.full_like(mat_sum["full"], np.nan)
+        for kind, mask in (("full", mat_cnt["full"] > 0),
+                           ("part", (mat_cnt["full"] == 0) & (mat_cnt["part"] > 0))):
+            matrix[:, mask] = mat_sum[kind][:, mask] / mat_cnt[kind][mask]
     info = {"n_windows": len(scored), "max_length": handle.max_length, "reduce": request.reduce,
             "window": request.window, "n_subwords": int(sum(int((w.role == CODE).sum()) for w, _ in scored))}
     if src.uses_targets and target is not None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import ImportanceSource, WindowScores, encoder_attentions, reduce_heads, register_source
+from .base import (ImportanceError, ImportanceSource, WindowScores, encoder_attentions, reduce_heads,
+                   register_source)
 
 
 def attention_rollout(attentions, residual: float = 0.5) -> np.ndarray:
@@ -43,6 +44,11 @@ class AttentionRollout(ImportanceSource):
     name = "rollout"
     description = "attention rollout with the residual identity, product across layers, first-token row"
     defaults = {"residual": 0.5}
+
+    def check(self, handle, request, queries):
+        residual = dict(request.options)["residual"]
+        if not isinstance(residual, (int, float)) or not 0.0 <= float(residual) <= 1.0:
+            raise ImportanceError(f"rollout residual must be a number between 0 and 1, got {residual!r}")
 
     def score(self, handle, request, windows, batch, targets):
         import torch

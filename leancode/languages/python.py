@@ -107,6 +107,7 @@ from __future__ import annotations
 import ast
 import re
 import threading
+import warnings
 from bisect import bisect_right
 from typing import Optional
 
@@ -336,9 +337,10 @@ _LEXER = re.compile(
     re.DOTALL,
 )
 
-_PY_KEYWORDS = frozenset("""False None True and as assert async await break class continue def del
-elif else except finally for from global if import in is lambda nonlocal not or pass raise return
-try while with yield""".split())
+# Reserved words (True, False and None are operands, so they lex as names).
+_PY_KEYWORDS = frozenset("""and as assert async await break class continue def del elif else except
+finally for from global if import in is lambda nonlocal not or pass raise return try while with
+yield""".split())
 _ALWAYS_BREAK = frozenset("def class return pass break continue raise del global nonlocal assert try "
                           "while with elif except finally".split())
 _BLOCK_HEADS = frozenset("def class if elif else try except finally for while with match case".split())
@@ -350,6 +352,7 @@ _CONTINUES = {
     "except": ("try", "except"),
     "finally": ("try", "except", "try-else"),
 }
+_BARE_THEN_TARGET = frozenset(("return", "yield", "raise"))
 _AUGMENTED = frozenset("+= -= *= /= //= %= **= >>= <<= &= ^= |= @=".split())
 _OPEN = frozenset("([{")
 _CLOSE = frozenset(")]}")
@@ -358,19 +361,19 @@ _CLOSE = frozenset(")]}")
 def _lex_one_line(source: str) -> Optional[list]:
     """Lexemes ``(kind, text, start)`` of single-line input; None when a newline separates tokens."""
     out = []
+    add = out.append
+    keywords = _PY_KEYWORDS
     for m in _LEXER.finditer(source):
         kind = m.lastgroup
-        if kind == "ws":
-            if "\n" in m.group() or "\r" in m.group():
-                if out:  # a newline between tokens: real layout, not CodeSearchNet style
-                    tail = source[m.end():]
-                    if tail.strip():
-                        return None
-            continue
         text = m.group()
-        if kind == "name" and text in _PY_KEYWORDS and text not in ("True", "False", "None"):
+        if kind == "ws":
+            # a newline between tokens: real layout, not CodeSearchNet style
+            if out and ("\n" in text or "\r" in text) and source[m.end():].strip():
+                return None
+            continue
+        if kind == "name" and text in keywords:
             kind = "kw"
-        out.append((kind, text, m.start()))
+        add((kind, text, m.start()))
     return out
 
 
@@ -497,11 +500,14 @@ def relayout_codesearchnet(source: str) -> Optional[_Layout]:
                     else:
                         brk = True
                 elif text in ("yield", "await", "lambda"):
-                    brk = _atom_end(prev)
+                    brk = _atom_end(prev) or (text == "yield" and len(cur) == 1 and head == "return")
                 elif text == "not":
                     brk = _atom_end(prev) and not (i + 1 < n and lex[i + 1][1] == "in")
             elif kind in ("name", "num", "str"):
-                if len(cur) == 1 and head in ("return", "yield"):
+                if text == "case" and head != "case" and colon_before_else(i + 1) and \
+                        any(h == "match" for h, _ind in stack):
+                    brk = True                                      # the next case clause
+                elif len(cur) == 1 and head in _BARE_THEN_TARGET:
                     brk = kind == "name" and assignment_ahead(i)   # a bare return, then 'x = ...'
                 elif _atom_end(prev):
                     if kind == "str" and prev[0] == "str":
@@ -513,8 +519,11 @@ def relayout_codesearchnet(source: str) -> Optional[_Layout]:
                         brk = True
             elif text == "@":
                 brk = is_decorator(i)
-            elif (text == "(" or text == "[") and prev[1] == ")":
-                brk = assignment_ahead(i)   # 'f() (a, b) = g()': a new tuple assignment
+            elif text == "(" or text == "[":
+                # 'f() (a, b) = g()', 'raise (a, b) = g()': a new tuple assignment
+                if (text == "(" and _atom_end(prev)) or prev[1] == ")" or \
+                        (len(cur) == 1 and head in _BARE_THEN_TARGET):
+                    brk = assignment_ahead(i)
             if brk:
                 lines.append((indent, cur))
                 cur = []
@@ -1016,8 +1025,8 @@ def _build(source: str, layout: _Layout, tree, n_errors: int, first_error) -> Co
     n = len(walk.starts)
     cstarts = layout.char_offsets(walk.starts)
     cends = layout.char_offsets(walk.ends)
-    to_source = layout.to_source
     identity = layout.seg_p is None
+    seg_p, seg_d = layout.seg_p, layout.seg_d
 
     tokens: list = []
     statements: list = []
@@ -1033,7 +1042,10 @@ def _build(source: str, layout: _Layout, tree, n_errors: int, first_error) -> Co
         if identity:
             s, e = cstarts[i], cends[i]
         else:
-            s, e = to_source(cstarts[i]), to_source(cends[i] - 1) + 1
+            p = cstarts[i]
+            s = p + seg_d[bisect_right(seg_p, p) - 1]
+            p = cends[i] - 1
+            e = p + seg_d[bisect_right(seg_p, p) - 1] + 1
         if s < last_end:        # never overlap (defensive; the grammar's leaves are disjoint)
             s = last_end
             if e <= s:
@@ -1073,7 +1085,9 @@ def _compiler_error(text: str) -> Optional[tuple]:
     (``expected ':'``, ``unterminated string literal`` ...) are more precise than an ERROR node.
     """
     try:
-        compile(text, "<snippet>", "exec", flags=_AST_ONLY, dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")      # e.g. SyntaxWarning: invalid escape sequence
+            compile(text, "<snippet>", "exec", flags=_AST_ONLY, dont_inherit=True)
     except SyntaxError as exc:
         if exc.lineno:
             return exc.lineno, max(1, exc.offset or 1), exc.msg
@@ -1130,33 +1144,29 @@ def _fallback(source: str, reason: str) -> CodeSnippet:
 def _choose_layout(source: str) -> tuple:
     """Parse ``source`` (or a re-laid or dedented copy); returns (layout, tree, errors, first).
 
-    Input on one line is re-laid first (CodeSearchNet style; grammar error recovery on a
-    long line is slow and poor); the raw text is parsed too only if that leaves errors.  Input
-    on several lines is parsed raw first, then dedented or re-laid if the grammar complains.
-    A dedented text must do strictly better than the raw one; a re-laid one wins ties.
+    Input on one line (newlines inside string literals aside) is re-laid first: that is
+    CodeSearchNet style, and grammar error recovery on one long line is slow and poor; the raw
+    text is parsed too only if the re-laid one has errors, and the one with fewer errors wins
+    (the re-laid one on ties).  Input on several lines is parsed raw, then dedented if the
+    grammar complains; the dedented text must do strictly better.
     """
+    relaid = relayout_codesearchnet(source)     # None as soon as a newline separates tokens
     best = None
-    if "\n" not in source.strip():
-        relaid = relayout_codesearchnet(source)
-        if relaid is not None:
-            best = (relaid, *_parse(relaid))
-            if not best[2]:
-                return best
+    if relaid is not None:
+        best = (relaid, *_parse(relaid))
+        if not best[2]:
+            return best
     raw = _Layout(source)
     tree, n_err, first = _parse(raw)
     if best is not None:
         return (raw, tree, n_err, first) if n_err < best[2] else best
     best = (raw, tree, n_err, first)
     if n_err:
-        for make, slack in ((_dedent, 0), (relayout_codesearchnet, 1)):
-            alt = make(source)
-            if alt is None:
-                continue
+        alt = _dedent(source)
+        if alt is not None:
             t2, n2, f2 = _parse(alt)
-            if n2 < best[2] + slack:
+            if n2 < n_err:
                 best = (alt, t2, n2, f2)
-                if not n2:
-                    break
     return best
 
 

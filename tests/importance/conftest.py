@@ -6,12 +6,7 @@ local models.  Nothing is downloaded.
 """
 from __future__ import annotations
 
-import os
-
 import pytest
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 CORPUS = [
     "public String getUserNameFromDb ( int id ) { return db . query ( id ) ; }",

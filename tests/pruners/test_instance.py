@@ -92,9 +92,19 @@ def test_exact_k_and_deterministic(snip, ratio, seed):
             assert key[i] < key[j] or (key[i] == key[j] and i < j)
 
 
-def test_prune_runs_the_model_once_per_snippet(tmp_path):
+def test_prune_with_a_tiny_model(tmp_path):
+    import torch
     from test_evaluate import tiny_search_model
 
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _check_model_run(tmp_path, tiny_search_model)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _check_model_run(tmp_path, tiny_search_model):
     from leancode.models import load_model
 
     handle = load_model(str(tiny_search_model(tmp_path / "m")), "search", device="cpu")
