@@ -40,7 +40,15 @@ TASKS = ("search", "summarize")
 
 @dataclass
 class ImportanceResult:
-    """Scores of one snippet's code tokens from one model and one importance source."""
+    """Scores of one snippet's code tokens from one model and one importance source.
+
+    ``scores`` has one value per code token (``NaN``: the token lay past the model window);
+    ``special_tokens`` lists the other inputs in order: special tokens, query words (search)
+    and, for decoder targets, each summary token (its attention mass on the code for ``cross``,
+    its log-probability for ``ig``).  ``info`` holds details: ``n_windows``, ``max_length``,
+    ``reduce``, ``window``, the source's options, and per-window values as lists (IG's
+    ``f_input`` and ``f_baseline``).
+    """
 
     source: str
     model: str

@@ -383,10 +383,12 @@ def _atom_end(lexeme: tuple) -> bool:
 
 
 def relayout_codesearchnet(source: str) -> Optional[_Layout]:
-    """Re-lay single-line (CodeSearchNet-style) Python on indented lines; None if not one line.
+    """Re-lay single-line (CodeSearchNet-style) Python on indented lines.
 
-    The returned layout's text is valid-looking Python; its segment map sends every lexeme
-    back to its characters in ``source``.
+    Returns None when ``source`` is not one line of tokens (a newline outside string literals
+    separates two tokens) or has no tokens.  Otherwise the result's ``.text`` is the re-laid
+    source (one statement or block header per line, four spaces per level) and its
+    ``.to_source(offset)`` maps a character offset of that text back into ``source``.
     """
     lex = _lex_one_line(source)
     if not lex:
@@ -534,7 +536,7 @@ def relayout_codesearchnet(source: str) -> Optional[_Layout]:
         if not cur:
             # statement start: decide its indentation
             word = text if kind in ("kw", "name") else None
-            placed = False
+            placed = None           # the open block this clause continues
             if word in _CONTINUES or (word == "case" and any(h in ("match", "case") for h, _ in stack)):
                 wanted = _CONTINUES.get(word, ("match", "case"))
                 for j in range(len(stack) - 1, -1, -1):
@@ -546,17 +548,17 @@ def relayout_codesearchnet(source: str) -> Optional[_Layout]:
                         else:
                             indent = ind
                             del stack[j:]
-                        placed = True
+                        placed = h
                         break
-            if not placed and pending_dedent and stack:
+            if placed is None and pending_dedent and stack:
                 indent = stack.pop()[1]
             pending_dedent = False
             head = word if kind != "comment" else None
-            block_head = head
-            if word == "else" and placed and h == "except":
-                block_head = "try-else"   # so that a later 'finally' finds it
             if word == "async" and i + 1 < n:
                 head = lex[i + 1][1]
+            block_head = head
+            if word == "else" and placed == "except":
+                block_head = "try-else"   # so that a later 'finally' finds it
         cur.append(i)
         if text == "import":
             seen_import = True
