@@ -321,6 +321,23 @@ def show_html(fragment: str) -> None:
     st.html(fragment)
 
 
+def page_setup() -> None:
+    """Call first in every page file: make sure the page runs inside ``app.py``.
+
+    Streamlit detects a ``pages/`` directory before the entry script has had a chance to call
+    ``st.navigation``; when a session starts on a page's URL before that, Streamlit runs the
+    page file alone (no shared sidebar, no state).  In that case switch the detection off and
+    rerun, so this run and every later one go through ``app.py``.
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - a Streamlit without this internal
+        return
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def offline_env() -> None:
     """Never reach a model hub from the app: models load from local files only."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -328,5 +345,5 @@ def offline_env() -> None:
 
 
 __all__ = ["Context", "analysis", "chart_downloads", "choose", "context", "download", "init_state",
-           "instance_analysis", "load_model", "token_downloads", "offline_env", "prepared", "prune_all", "quality", "render",
-           "show_html", "sidebar"]
+           "instance_analysis", "load_model", "offline_env", "page_setup", "prepared", "prune_all", "quality",
+           "render", "show_html", "sidebar", "token_downloads"]

@@ -4,6 +4,8 @@ import streamlit as st
 from leancode import render, studio
 from leancode import studio_ui as ui
 
+ui.page_setup()
+
 st.title("Attention heatmap")
 ctx = ui.context()
 snip = ctx.snippet

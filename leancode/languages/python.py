@@ -6,27 +6,32 @@ A snippet is one function (possibly decorated, indented, with comments and a doc
 class with methods, given either as raw source or in CodeSearchNet style (the code tokens
 joined by single spaces, which for Python loses every newline and all indentation).
 
-The raw text is parsed first.  When the grammar reports errors:
+*Single-line* input (no newline between two tokens; string literals may hold newlines) is
+taken for CodeSearchNet style and **re-laid on lines** before parsing: a small lexer splits
+it into lexemes (a whole string literal is one lexeme), then a new logical line starts
 
-* *indented* multi-line input (a method cut out of its class) is dedented by its common
-  leading whitespace and parsed again (tree-sitter already accepts uniformly indented code,
-  so this only matters for unusual layouts);
-* *single-line* input (no newline outside string literals) is taken for CodeSearchNet style
-  and **re-laid on lines**: a small lexer splits it into lexemes (a whole string literal is
-  one lexeme), then a new logical line starts
+- after a ``:`` that ends the header of ``def class if elif else try except finally for
+  while with match case`` (outside brackets; ``lambda`` colons excepted), the body being
+  indented one level deeper;
+- before a statement keyword (``return pass raise def if for import ...``; a
+  conditional-expression ``if``/``else``, a case guard, ``raise ... from``, ``yield from``
+  and ``from ... import`` excepted), before a decorator (``@name(...)`` followed by a
+  definition), after a ``;``, and wherever a name, number or string follows a complete operand
+  (``a = 1 b = 2`` becomes two statements; adjacent strings stay one concatenation and
+  Python 2 ``print "x"`` stays one statement); a bare ``return``/``raise``/``yield`` or a
+  call followed by an assignment target (``return x = 1``, ``f() (a, b) = c``) is split too;
 
-  - after a ``:`` that ends the header of ``def class if elif else try except finally for
-    while with match case`` (outside brackets, ``lambda`` colons excepted), the body being
-    indented one level deeper;
-  - before a statement keyword (``return pass raise def if for ...``; a conditional-expression
-    ``if``/``else`` and ``raise ... from`` / ``from ... import`` excepted), before a decorator,
-    after a ``;`` and wherever a name, number or string follows a complete operand
-    (``a = 1 b = 2`` becomes two statements);
+indentation is re-inferred: ``elif else except finally case`` go back to the level of the
+header they continue, and after ``return raise break continue pass`` the block closes.
+(Indentation lost in CodeSearchNet style cannot always be recovered; these rules nest
+greedily and are right whenever a block ends with one of those statements.)  The re-laid text
+is parsed and every span is mapped back, lexeme by lexeme, to the original characters.  If
+the re-laid text still has syntax errors the raw text is parsed too, and the parse with fewer
+errors is kept.
 
-  indentation is re-inferred: ``elif else except finally case`` go back to the level of the
-  header they continue, and after ``return raise break continue pass`` the block closes.
-  The re-laid text is parsed and every span is mapped back, lexeme by lexeme, to the
-  original characters.  The layout that yields fewer syntax errors is kept.
+*Multi-line* input is parsed as it is (tree-sitter accepts uniformly indented code, so a
+method cut out of its class parses as is).  If the grammar reports errors and the lines share
+common leading whitespace, the dedented text is parsed too and kept if it has fewer errors.
 
 Whatever the layout, ``source[token.start:token.end] == token.text`` holds for every token
 (tree-sitter reports byte offsets; they are converted to characters).
@@ -92,15 +97,22 @@ and each docstring is a statement of its own.  Categories:
 ``logger``                ``print(...)`` (and Python 2 ``print``), or a call of ``debug info warning
                           warn error exception critical fatal log`` on a receiver named
                           ``log``/``logger``/``logging``/``..._log``/``...logger``
-``setter``                a call whose name starts with ``set``, or assignment to ``self.attr``
-``getter``                a call whose name starts with ``get``
+``setter``                a call whose name starts with ``set`` (case and leading underscores
+                          ignored), or assignment to ``self.attr``/``cls.attr``
+``getter``                a call whose name starts with ``get`` (likewise)
 ``function``              any other expression statement that is a call (``await f()`` too)
 ``none``                  ``pass``, ``assert``, ``import``, ``global``, ``del`` and everything else
 ========================  =====================================================================
 
+Statement categories are tried in the SPEC's order, so an assignment with any bare-name target
+is ``variable`` even if it also sets ``self.x``, and ``x = get()`` is ``variable`` too.
+
 Code that does not parse still gets the grammar's tokens (tree-sitter recovers from errors),
-``parsed=False`` and a warning naming the line and column of the first error; the lexical
-lexer of :mod:`leancode.languages.lexical` is the last resort.  :func:`tokenize` never raises.
+``parsed=False`` and a warning naming the line and column of the first error (with Python's
+own diagnostic, e.g. ``expected ':'``, when the interpreter reports one).  Without a function
+definition in the recovered tree, the signature runs to the first ``:`` at bracket depth 0
+after a ``def`` token.  The lexical lexer of :mod:`leancode.languages.lexical` is the last
+resort.  :func:`tokenize` never raises.
 """
 from __future__ import annotations
 
@@ -820,7 +832,7 @@ class _Walk:
         leaf_info = _LEAF_INFO
         dispatch = _DISPATCH
         stack = [(root, 0, _ORPHAN)]
-        pop, push, extend = stack.pop, stack.append, stack.extend
+        pop, extend = stack.pop, stack.extend
         while stack:
             node, flags, owner = pop()
             t = node.type
@@ -1026,7 +1038,10 @@ def _build(source: str, layout: _Layout, tree, n_errors: int, first_error) -> Co
 
     n = len(walk.starts)
     cstarts = layout.char_offsets(walk.starts)
-    cends = layout.char_offsets(walk.ends)
+    if len(layout.data) == len(layout.text):
+        cends = walk.ends
+    else:   # the character holding a token's last byte, plus one (robust to split characters)
+        cends = [c + 1 for c in layout.char_offsets([e - 1 for e in walk.ends])]
     identity = layout.seg_p is None
     seg_p, seg_d = layout.seg_p, layout.seg_d
 

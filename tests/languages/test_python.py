@@ -102,6 +102,14 @@ def test_raw_spans_kinds_and_whole_strings():
     assert RAW.index("größe") == g.start
 
 
+def test_astral_and_lone_surrogate_characters_keep_exact_spans():
+    src = 'def f(x):\n    return "\ud800" + "😀" + x  # ü\n'
+    s = tok(src)
+    assert_spans(s)
+    assert s.texts[-4:] == ['"😀"', "+", "x", "# ü"]
+    assert s.tokens[-1].end == len(src) - 1
+
+
 def test_crlf_tabs_and_line_continuation_are_not_tokens():
     src = 'def f(x):\r\n\tif x:\r\n\t\treturn x \\\r\n\t\t\t+ "ü"\r\n\treturn 1\r\n'
     s = tok(src)
