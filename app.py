@@ -3,6 +3,8 @@
 Run with ``streamlit run app.py``.  This script draws the shared controls (sidebar) on every
 page, then runs the selected page; the analysis lives in ``leancode.studio``.
 """
+from pathlib import Path
+
 import streamlit as st
 
 from leancode import studio_ui as ui
@@ -30,6 +32,17 @@ def overview() -> None:
         {c: ui.render.CATEGORY_COLORS[c] for c in dict.fromkeys(t.category for t in snip.tokens)},
         "Statement categories:"))
     st.caption(f"Model for {ctx.task}: {ctx.model_name}. Hover a token to see its roles.")
+    rows = ui.render.token_rows(snip)
+    d1, d2, d3 = st.columns(3)
+    with d1:
+        ui.download("Tokens and roles (CSV)", ui.render.rows_to_csv(rows), "tokens.csv", "text/csv", key="dl_ov_csv")
+    with d2:
+        ui.download("Tokens and roles (JSON)", ui.render.rows_to_json(rows, {"language": snip.language}),
+                    "tokens.json", "application/json", key="dl_ov_json")
+    with d3:
+        ui.download("Coloured code (HTML)", ui.render.standalone_html(
+            ui.render.code_html(snip, backgrounds=ui.render.category_backgrounds(snip)), "Statement categories"),
+            "categories.html", "text/html", key="dl_ov_html")
     cols = st.columns(4)
     cols[0].page_link(PAGES[1], label="Attention heatmap", icon=":material/local_fire_department:")
     cols[1].page_link(PAGES[2], label="Prune side by side", icon=":material/content_cut:")
@@ -44,6 +57,8 @@ PAGES = [
     st.Page("pages/3_Quality.py", title="Quality", icon=":material/monitoring:"),
     st.Page("pages/4_How_it_works.py", title="How it works", icon=":material/school:"),
 ]
+if (Path(__file__).parent / "pages" / "5_Benchmark.py").exists():
+    PAGES.append(st.Page("pages/5_Benchmark.py", title="Benchmark", icon=":material/leaderboard:"))
 
 page = st.navigation(PAGES)
 ui.sidebar()

@@ -15,6 +15,7 @@ import html
 import io
 import json
 import math
+import numbers
 from typing import Iterable, Mapping, Optional, Sequence
 
 from .tokens import CATEGORIES, CodeSnippet
@@ -26,11 +27,14 @@ HEAT_STOPS = ((255, 255, 255), (255, 237, 160), (254, 178, 76), (240, 59, 32), (
 UNSEEN_BG = "#e6e6e6"
 
 #: One colour per DietCode statement category (qualitative, readable under dark text).
-CATEGORY_COLORS: dict = dict(zip(CATEGORIES, (
-    "#fbb4ae", "#fdcdac", "#f1e2cc", "#e5d8bd", "#decbe4", "#ccebc5", "#fddaec", "#d9d9d9",
-    "#b3cde3", "#b3e2cd", "#fed9a6", "#cbd5e8", "#f4cae4", "#e6f5c9", "#fff2ae", "#c7e9c0",
-    "#c6dbef", "#fcbba1", "#dadaeb", "#d4b9da", "#ffffcc", "#f0f0f0",
-)))
+CATEGORY_COLORS: dict = {
+    "try": "#fdbf6f", "catch": "#fdcdac", "finally": "#f1e2cc", "break": "#e5d8bd", "continue": "#decbe4",
+    "return": "#fb9a99", "throw": "#fddaec", "annotation": "#d9d9d9", "while": "#80cdc1", "for": "#b3e2cd",
+    "if": "#ffff99", "switch": "#cbd5e8", "expression": "#f4cae4", "synchronized": "#e6f5c9", "case": "#fff2ae",
+    "method": "#a6cee3", "variable": "#ccebc5", "logger": "#c2a5cf", "setter": "#dadaeb", "getter": "#d4b9da",
+    "function": "#e7d4e8", "none": "#f0f0f0",
+}
+assert set(CATEGORY_COLORS) == set(CATEGORIES)
 
 #: One colour per SlimCode level: 1 (kept longest) is dark green, 8 (removed first) is red.
 LEVEL_COLORS: dict = {
@@ -304,7 +308,12 @@ def token_rows(snippet: CodeSnippet, scores: Optional[Sequence] = None, keep: Op
             row["kept"] = bool(keep[i])
         for name, values in (extra or {}).items():
             v = values[i]
-            row[name] = (float(v) if _is_number(v) else None) if isinstance(v, (int, float)) or v is None else v
+            if isinstance(v, bool) or v is None or isinstance(v, str):
+                row[name] = v
+            elif isinstance(v, numbers.Number):
+                row[name] = float(v) if _is_number(v) else None
+            else:
+                row[name] = v
         rows.append(row)
     return rows
 

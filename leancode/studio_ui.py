@@ -15,7 +15,6 @@ from __future__ import annotations
 import inspect
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Optional
 
 import streamlit as st
@@ -28,7 +27,6 @@ PERSISTENT_KEYS = ("lc_source", "lc_layer", "lc_head", "lc_norm", "lc_window", "
 
 LANG_OPTIONS = ("auto", "java", "python")
 DEFAULT_EXAMPLE = "java_read_lines"
-UPLOAD_SUFFIX_LANG = {".java": "java", ".py": "python"}
 
 _DOWNLOAD_IGNORES_CLICK = "on_click" in inspect.signature(st.download_button).parameters
 
@@ -44,12 +42,25 @@ def load_model(name: str, task: str) -> tuple:
         from .models import load_model as _load
     except ImportError as e:
         return None, f"model loading is not available in this installation ({e})"
+    _set_torch_threads()
     try:
         return _load(name, task=task), None
     except LeanCodeError as e:
         return None, str(e)
     except Exception as e:  # any other loader failure is shown, never raised
         return None, f"could not load model {name!r}: {type(e).__name__}: {e}"
+
+
+def _set_torch_threads() -> None:
+    """Give PyTorch :func:`leancode.studio.app_torch_threads` threads (unless OMP_NUM_THREADS says)."""
+    if os.environ.get("OMP_NUM_THREADS"):
+        return
+    try:
+        import torch
+
+        torch.set_num_threads(studio.app_torch_threads())
+    except Exception:  # threads are a performance setting only
+        pass
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -146,21 +157,13 @@ def _apply_upload() -> None:
     f = st.session_state.get("lc_upload")
     if f is None:
         return
-    data = f.getvalue()
-    if len(data) > 4 * studio.MAX_INPUT_CHARS:
-        st.session_state["lc_upload_error"] = (
-            f"{f.name} is {len(data):,} bytes, far over the app's limit of {studio.MAX_INPUT_CHARS:,} "
-            "characters; paste a single function instead.")
-        return
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        st.session_state["lc_upload_error"] = f"{f.name} is not UTF-8 text."
+    code, lang, err = studio.read_upload(f.name, f.getvalue())
+    if err:
+        st.session_state["lc_upload_error"] = err
         return
     st.session_state.pop("lc_upload_error", None)
-    st.session_state["lc_code"] = text
-    lang = UPLOAD_SUFFIX_LANG.get(Path(f.name).suffix.lower())
-    st.session_state["lc_lang"] = lang or "auto"
+    st.session_state["lc_code"] = code
+    st.session_state["lc_lang"] = lang
 
 
 def init_state() -> None:
@@ -279,11 +282,31 @@ def download(label: str, data, file_name: str, mime: str, key: str) -> None:
 
 
 def chart_downloads(fig, name: str, key: str) -> None:
-    """Download a chart as HTML (and PNG when a static image engine is installed)."""
+    """Download a chart as HTML; as PNG too when a static image engine (kaleido) is installed.
+
+    The PNG is only rendered when asked for (it starts a headless browser), then cached.
+    """
     download("Chart (HTML)", studio.figure_html(fig), f"{name}.html", "text/html", key=f"{key}_html")
-    png = studio.figure_png(fig) if _has_kaleido() else None
+    if not _has_kaleido():
+        return
+    flag = f"{key}_png_wanted"
+    if not st.session_state.get(flag):
+        if st.button("Chart as PNG…", key=f"{key}_png_prepare"):
+            st.session_state[flag] = True
+            st.rerun()
+        return
+    png = _png(fig.to_json())
     if png:
         download("Chart (PNG)", png, f"{name}.png", "image/png", key=f"{key}_png")
+    else:
+        st.caption("PNG export is not available here (the static image engine did not start).")
+
+
+@st.cache_data(show_spinner="Rendering PNG…", max_entries=32)
+def _png(fig_json: str) -> Optional[bytes]:
+    import plotly.io as pio
+
+    return studio.figure_png(pio.from_json(fig_json))
 
 
 def token_downloads(ctx: "Context", key: str) -> None:

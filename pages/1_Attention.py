@@ -28,8 +28,8 @@ with c1:
 layers = ["last", "all"] + list(range(cap.n_layers))
 heads = ["mean", "max"] + list(range(cap.n_heads))
 with c2:
-    layer_choice = ui.choose("Layer", layers, key="lc_layer",
-                             format_func=lambda v: {"last": "last layer", "all": "all layers (mean)"}.get(v, f"layer {v}"))
+    layer_names = {"last": "last layer", "all": "all layers (mean)"}
+    layer_choice = ui.choose("Layer", layers, key="lc_layer", format_func=lambda v: layer_names.get(v, f"layer {v}"))
 with c3:
     head = ui.choose("Heads", heads, key="lc_head",
                      format_func=lambda v: {"mean": "mean over heads", "max": "max over heads"}.get(v, f"head {v}"))
@@ -46,6 +46,9 @@ with c6:
 missing = [f"**{lab}**: {why}" for _, lab, ok, why in sources if not ok]
 if missing:
     st.info("Unavailable with this model — " + " · ".join(missing))
+if source == "ig":
+    st.caption("Integrated Gradients runs the model many times (one pass per interpolation step); expect "
+               "several seconds on a CPU. Layer and head do not apply to it.")
 if source in ("rollout",) or layer_choice == "all":
     st.caption("Attention rollout and 'all layers' combine every layer; the layer selector has less effect there.")
 

@@ -27,6 +27,10 @@ with st.spinner("Computing this snippet's importance once (cached; the slider th
     outcomes = ui.prune_all(*ctx.key(), ratio)
 if outcomes is None:
     st.stop()
+inst = ui.instance_analysis(*ctx.key())
+if inst is not None and inst.ok and inst.window_note():
+    st.info(inst.window_note())
+st.caption("Struck-through, faded tokens are removed; hover a token for the rule or score that decided it.")
 
 
 def method_column(m: str) -> str:

@@ -14,9 +14,11 @@ if ctx.handle is None:
 cap = ctx.cap
 
 if "lc_methods" not in st.session_state:
-    st.session_state["lc_methods"] = list(studio.COMPARE_METHODS)
+    st.session_state["lc_methods"] = list(studio.QUALITY_METHODS)
 methods = st.multiselect("Methods", list(studio.COMPARE_METHODS), key="lc_methods",
-                         format_func=lambda m: studio.METHOD_LABELS.get(m, m))
+                         format_func=lambda m: studio.METHOD_LABELS.get(m, m),
+                         help="Each method adds one model run per ratio; Random and the per-snippet "
+                              "LeanCode are off by default to keep the page fast.")
 if not methods:
     st.info("Choose at least one method.")
     st.stop()
@@ -44,6 +46,8 @@ figs = []
 if ctx.task == "search":
     fig = studio.quality_figure(rep, "relevance")
     st.plotly_chart(fig, key="lc_q_relevance")
+    if rep.unpruned_relevance is not None:
+        st.caption(f"Relevance of the unpruned code: {rep.unpruned_relevance:.4f}.")
     figs.append(("relevance", fig))
 else:
     st.markdown(f"**Summary of the unpruned code:** {rep.unpruned_summary or '(empty)'}")
@@ -65,8 +69,8 @@ else:
 tfig = studio.timing_figure(rep)
 st.plotly_chart(tfig, key="lc_q_timing")
 figs.append(("inference_time", tfig))
-st.caption(f"Per ratio, the distinct pruned texts of all methods run through the model in one batch on "
-           f"{getattr(ctx.handle, 'device', 'cpu')}; time per example = batch time / texts. "
+st.caption(f"Per ratio, the pruned code of every method runs through the model in one batch (same batch size "
+           f"at every ratio) on {getattr(ctx.handle, 'device', 'cpu')}; time per example = batch time / batch size. "
            f"Whole page: {rep.seconds:.2f} s (cached for this input).")
 
 st.subheader("All results")

@@ -108,24 +108,25 @@ def test_paste_java_and_prune_half_in_a_real_browser(server, tmp_path):
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1200})
-            page.set_default_timeout(90_000)
+            page.set_default_timeout(240_000)  # the first model load is slow on a busy CPU
             page.goto(server)
             code = page.locator('textarea[aria-label="Code (one function or method)"]')
             code.wait_for()
             code.fill(JAVA)
             code.press("Control+Enter")  # commit the text area (as a blur would)
             page.get_by_text("Code tokens").first.wait_for()
-            page.wait_for_function(f"() => document.body.innerText.includes('{n}')")
+            page.wait_for_function("(n) => [...document.querySelectorAll('[data-testid=\"stMetricValue\"]')]"
+                                   ".some(e => e.innerText.trim() === String(n))", arg=n)
 
             page.locator('[data-testid="stSidebarNav"] a', has_text="Prune").first.click()
-            slider = page.locator('[role="slider"]').first
-            slider.wait_for()
+            slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
+            slider.wait_for(state="attached")
             slider.focus()
             page.keyboard.press("Home")
             for _ in range(10):  # 0 -> 50 in steps of 5
                 page.keyboard.press("ArrowRight")
-            page.wait_for_function("() => document.querySelector('[role=\"slider\"]')"
-                                   ".getAttribute('aria-valuenow') === '50'")
+            page.wait_for_function("() => document.querySelector('[data-testid=\"stSlider\"] input[type=\"range\"]')"
+                                   ".value === '50'")
             for method in ("leancode", "dietcode", "slimcode"):
                 page.wait_for_function(
                     "([m, n, k]) => { const root = document.getElementById('lc-prune-' + m);"
@@ -138,6 +139,11 @@ def test_paste_java_and_prune_half_in_a_real_browser(server, tmp_path):
                 assert label in body
             assert body.count(f"removed {k} of {n}") >= 3, body[:2000]
             page.screenshot(path=str(tmp_path / "prune_50.png"), full_page=True)
+        except Exception:
+            page.screenshot(path=str(tmp_path / "failure.png"), full_page=True)
+            log = (tmp_path / "server.log").read_text(errors="replace")[-3000:]
+            print(f"screenshot: {tmp_path / 'failure.png'}\nserver log:\n{log}")
+            raise
         finally:
             browser.close()
     assert (tmp_path / "prune_50.png").stat().st_size > 10_000

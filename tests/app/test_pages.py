@@ -40,6 +40,7 @@ def test_overview_renders_the_default_java_example(at):
     assert at.text_area(key="lc_query").value  # prefilled from the example's docstring
     assert not at.error
     assert any('class="lc-tok' in h for h in html_bodies(at))
+    assert len(at.get("download_button")) == 3
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -237,3 +238,22 @@ def test_model_without_a_head_says_what_is_unavailable(at, app_env):
     at.switch_page(QUALITY).run()
     no_exception(at)
     assert any("classification head" in w for w in texts(at.warning)), texts(at.warning)
+
+
+def test_chart_png_is_rendered_only_on_request(at, monkeypatch):
+    pytest.importorskip("kaleido")
+    import runpy
+
+    import streamlit.runtime.scriptrunner.script_runner as script_runner
+
+    # AppTest re-detects the pages/ directory before every run, so every page run starts with the
+    # rerun of leancode.studio_ui.page_setup(), which drops a button click; run app.py directly, as
+    # the server does after its first run.
+    monkeypatch.setattr(script_runner, "_mpa_v1", lambda path: runpy.run_path(str(path), run_name="__main__"))
+    at.switch_page(PRUNE).run()
+    labels = [b.label for b in at.get("download_button")]
+    assert "Chart (HTML)" in labels and "Chart (PNG)" not in labels
+    at.button(key="dl_roles_png_prepare").click().run()
+    no_exception(at)
+    labels = [b.label for b in at.get("download_button")]
+    assert "Chart (PNG)" in labels or any("PNG export is not available" in c for c in texts(at.caption))
