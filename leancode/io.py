@@ -33,6 +33,37 @@ def read_text(path: Optional[str]) -> str:
         raise DataError(f"{path} is not UTF-8 text") from None
 
 
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; on success it is renamed over ``path``.
+
+    For writers that want a file name (``safetensors.save_file``, ``json.dump`` via ``open``).
+    The file gets ordinary permissions (0666 less the umask), not mkstemp's 0600.
+    """
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        raise DataError(f"output directory does not exist: {parent}")
+    if path.is_dir():
+        raise DataError(f"output {path} is a directory")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, _umask_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 @contextlib.contextmanager
 def atomic_writer(path, mode: str = "w", encoding: Optional[str] = "utf-8"):
     """Write to a temporary file beside ``path`` and rename it over ``path`` only on success."""
@@ -48,6 +79,7 @@ def atomic_writer(path, mode: str = "w", encoding: Optional[str] = "utf-8"):
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

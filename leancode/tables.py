@@ -259,30 +259,18 @@ class ImportanceTable:
         path = Path(path)
         if path.is_dir():
             raise TableError(f"cannot save the table: {path} is a folder")
-        parent = path.parent
+        from .errors import DataError
+        from .io import atomic_writer
+
         try:
-            parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-        except OSError as e:
-            raise TableError(f"cannot save the table to {path}: {e.strerror or e}") from None
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_writer(path) as fh:
                 json.dump(self.to_dict(), fh, ensure_ascii=False, allow_nan=False, indent=1)
                 fh.write("\n")
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException as e:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            if isinstance(e, OSError):
-                raise TableError(f"cannot save the table to {path}: {e.strerror or e}") from None
-            if isinstance(e, ValueError):
-                raise TableError(f"cannot save the table to {path}: scores must be finite "
-                                 f"numbers ({e})") from None
-            raise
+        except (OSError, DataError) as e:
+            raise TableError(f"cannot save the table to {path}: {getattr(e, 'strerror', None) or e}") from None
+        except ValueError as e:
+            raise TableError(f"cannot save the table to {path}: scores must be finite numbers ({e})") from None
         return path
 
     @classmethod
