@@ -29,7 +29,6 @@ import html
 import json
 import os
 import re
-import tempfile
 import textwrap
 import zipfile
 from collections import Counter
@@ -38,6 +37,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
 
 from .errors import DataError
+from .io import write_json_atomic
 
 LANGUAGES = ("java", "python")
 EXTENSIONS = {"java": (".java",), "python": (".py",)}
@@ -525,22 +525,9 @@ def mine(sources: Iterable[str | os.PathLike], language: str, *, seed: int = 0,
 
 def write_jsonl_atomic(path: str | os.PathLike, records: Iterable[dict]) -> int:
     """Write ``records`` as JSON lines to ``path`` through a temporary file and ``os.replace``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    n = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for rec in records:
-                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                n += 1
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return n
+    from .io import write_jsonl
+
+    return write_jsonl(path, records)
 
 
 def prepare_output_dir(out_dir: str | os.PathLike) -> Path:
@@ -570,11 +557,7 @@ def build_corpus(sources: Iterable[str | os.PathLike], language: str, out_dir: s
     info = stats.to_dict()
     info.update({"sources": [str(s) for s in sources], "seed": seed, "max_tokens": max_tokens,
                  "limit": limit})
-    fd, tmp = tempfile.mkstemp(prefix=".stats.", suffix=".tmp", dir=out)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(info, fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, out / "stats.json")
+    write_json_atomic(out / "stats.json", info, indent=2)
     return stats
 
 

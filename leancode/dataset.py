@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from .errors import DataError
-from .io import atomic_writer, same_file
+from .io import atomic_writer, iter_jsonl_lines, same_file
 
 _WORKER: dict = {}
 
@@ -74,20 +74,11 @@ class DatasetStats:
 
 def _chunks(path, size):
     buf = []
-    with open(path, encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise DataError(f"{path}:{i}: not valid JSON ({e.msg})") from None
-            if not isinstance(rec, dict):
-                raise DataError(f"{path}:{i}: expected a JSON object per line")
-            buf.append(line)
-            if len(buf) >= size:
-                yield buf
-                buf = []
+    for line, _ in iter_jsonl_lines(path):
+        buf.append(line)
+        if len(buf) >= size:
+            yield buf
+            buf = []
     if buf:
         yield buf
 

@@ -202,32 +202,23 @@ def _is_tied_name(name: str) -> bool:
 
 def save_artifacts(model, out_dir, config: dict, prefixes) -> Path:
     """Write ``out_dir``/model.safetensors (the ``prefixes`` weights as fp16) and config.json."""
-    import json
-    import os
-    import tempfile
 
     import torch
     from safetensors.torch import save_file
 
+    from .io import atomic_path, write_json_atomic
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     state = {k: v.to(torch.float16).contiguous().cpu() for k, v in stored_state(model, prefixes).items()}
-    fd, tmp = tempfile.mkstemp(prefix=".weights.", suffix=".tmp", dir=out)
-    os.close(fd)
-    save_file(state, tmp, metadata={"format": "pt"})
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, out / ARTIFACT_WEIGHTS)
+    with atomic_path(out / ARTIFACT_WEIGHTS) as tmp:
+        save_file(state, str(tmp), metadata={"format": "pt"})
     cfg = dict(config)
     cfg["stored_prefixes"] = list(prefixes)
     cfg["weights"] = ARTIFACT_WEIGHTS
     cfg["dtype"] = "float16"
     cfg["stored_parameters"] = int(sum(v.numel() for v in state.values()))
-    fd, tmp = tempfile.mkstemp(prefix=".config.", suffix=".tmp", dir=out)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(cfg, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, out / ARTIFACT_CONFIG)
+    write_json_atomic(out / ARTIFACT_CONFIG, cfg, indent=2, sort_keys=True)
     return out
 
 

@@ -66,25 +66,19 @@ def atomic_path(path):
 
 @contextlib.contextmanager
 def atomic_writer(path, mode: str = "w", encoding: Optional[str] = "utf-8"):
-    """Write to a temporary file beside ``path`` and rename it over ``path`` only on success."""
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.exists():
-        raise DataError(f"output directory does not exist: {parent}")
-    if path.is_dir():
-        raise DataError(f"output {path} is a directory")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, mode, encoding=encoding if "b" not in mode else None) as f:
+    """Open a temporary file beside ``path`` for writing; it replaces ``path`` only on success."""
+    with atomic_path(path) as tmp:
+        with open(tmp, mode, encoding=encoding if "b" not in mode else None) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+
+
+def write_json_atomic(path, obj, indent: int = 2, sort_keys: bool = False) -> None:
+    """Write ``obj`` as JSON to ``path`` atomically."""
+    with atomic_writer(path) as f:
+        json.dump(obj, f, indent=indent, sort_keys=sort_keys, ensure_ascii=False)
+        f.write("\n")
 
 
 def same_file(a, b) -> bool:
@@ -97,8 +91,8 @@ def same_file(a, b) -> bool:
     return a.resolve() == b.resolve()
 
 
-def iter_jsonl(path) -> Iterator[dict]:
-    """Yield the records of a JSONL file with clear errors on bad lines."""
+def iter_jsonl_lines(path) -> Iterator[tuple]:
+    """Yield ``(line, record)`` for each non-blank line of a JSONL file; clear errors on bad lines."""
     p = Path(path)
     if not p.exists():
         raise DataError(f"file not found: {path}")
@@ -112,7 +106,13 @@ def iter_jsonl(path) -> Iterator[dict]:
                 raise DataError(f"{path}:{i}: not valid JSON ({e.msg})") from None
             if not isinstance(rec, dict):
                 raise DataError(f"{path}:{i}: expected a JSON object per line")
-            yield rec
+            yield line, rec
+
+
+def iter_jsonl(path) -> Iterator[dict]:
+    """Yield the records of a JSONL file with clear errors on bad lines."""
+    for _, rec in iter_jsonl_lines(path):
+        yield rec
 
 
 def write_jsonl(path, records: Iterable[dict]) -> int:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
-from pathlib import Path
 from typing import Optional
 
 import typer
@@ -21,17 +19,9 @@ _SOURCES_HELP = "cls | received | rollout | cross | ig"
 
 def read_input(file: Optional[str]) -> str:
     """The text of ``file``, or of standard input for ``-`` / no file."""
-    if file is None or file == "-":
-        return sys.stdin.read()
-    path = Path(file)
-    if not path.exists():
-        raise DataError(f"no such file: {file}")
-    if path.is_dir():
-        raise DataError(f"{file} is a folder, not a file")
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DataError(f"{file} is not UTF-8 text") from None
+    from ..io import read_text
+
+    return read_text(file)
 
 
 def snippet_from_input(file: Optional[str], lang: str):

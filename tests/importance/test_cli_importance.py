@@ -83,7 +83,7 @@ def test_importance_errors_are_one_line(bert_dir, java_file, capsys, monkeypatch
     err = capsys.readouterr().err
     assert "cannot load model no-such-org/no-such-model offline" in err
     assert main(["importance", str(java_file.parent / "missing.java"), "--model", str(bert_dir)]) == 2
-    assert "no such file" in capsys.readouterr().err
+    assert "file not found" in capsys.readouterr().err
     assert main(["importance", str(java_file), "--model", str(bert_dir), "--format", "xml"]) == 2
     assert "unknown format" in capsys.readouterr().err
 
