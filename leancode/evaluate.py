@@ -252,15 +252,21 @@ def _importance_batch(handle, snippets: Sequence, task: str, batch_size: int, ma
 # ----------------------------------------------------------------------------- cells
 
 def _model_fingerprint(name: str) -> str:
-    """The model name, plus the sizes and times of its files when it is a local directory."""
+    """The model name, or for a local directory a hash of its weights and configs.
+
+    Only content counts (not the folder's path, not file times, not documentation such as a model
+    card), so the same model in another checkout or with an edited card reuses finished cells.
+    """
     p = Path(name).expanduser()
     if p.is_dir():
-        parts = [str(p.resolve())]
+        h = hashlib.sha1()
         for f in sorted(p.iterdir()):
-            if f.is_file():
-                st = f.stat()
-                parts.append(f"{f.name}:{st.st_size}:{st.st_mtime_ns}")
-        return hashlib.sha1("\n".join(parts).encode()).hexdigest()
+            if f.is_file() and f.suffix.lower() not in (".md", ".txt") and not f.name.startswith("."):
+                h.update(f.name.encode() + b"\0")
+                with open(f, "rb") as fh:
+                    for block in iter(lambda: fh.read(1 << 20), b""):
+                        h.update(block)
+        return h.hexdigest()
     try:
         from . import embedded
 
