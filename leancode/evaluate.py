@@ -16,7 +16,8 @@ Protocols:
   row says so).  Each query (the docstring's first sentence) is scored by the cross-encoder
   against the ``group_size`` codes of its group; only the code is pruned.  The gold code's
   rank counts every candidate scoring >= it (ties count against it); the metric is the mean
-  reciprocal rank.
+  reciprocal rank.  With ``queries_per_group`` only the first that many members of each group
+  ask their query (still ranked against the whole group), which cuts the cost of large groups.
 * **summarize** (metric ``bleu``): a summary is generated from every (pruned) code and compared
   with the docstring's first sentence by smoothed sentence BLEU-4 (:mod:`leancode.metrics`),
   averaged and x100.
@@ -297,7 +298,7 @@ class Evaluator:
                  limit: Optional[int] = None, seed: int = 0, table_dir=None, batch_size: int = 32,
                  lang: str = "auto", cache_dir=None, device: Optional[str] = None,
                  max_new_tokens: int = 32, num_beams: int = 1, progress: bool = True,
-                 refresh: bool = False) -> None:
+                 refresh: bool = False, queries_per_group: Optional[int] = None) -> None:
         if task not in TASKS:
             raise EvaluationError(f"unknown task {task!r}; choose search or summarize")
         if batch_size < 1:
@@ -308,7 +309,10 @@ class Evaluator:
             raise EvaluationError("max_new_tokens and num_beams must be at least 1")
         if task == "search" and group_size < 2:
             raise EvaluationError(f"group size must be at least 2, got {group_size}")
+        if queries_per_group is not None and queries_per_group < 1:
+            raise EvaluationError(f"queries per group must be at least 1, got {queries_per_group}")
         self.task = task
+        self.queries_per_group = int(queries_per_group) if queries_per_group else None
         self.data = str(data)
         self.group_size = int(group_size)
         self.limit = limit
@@ -405,6 +409,8 @@ class Evaluator:
         }
         if self.task == "search":
             key["group_size"] = self.group_size
+            if self.queries_per_group:
+                key["queries_per_group"] = self.queries_per_group
         else:
             key["generation"] = {"max_new_tokens": self.max_new_tokens, "num_beams": self.num_beams}
         if method in TABLE_METHODS:
@@ -515,12 +521,15 @@ class Evaluator:
         ranks = []
         seconds = 0.0
         pairs = 0
-        queries = sum(len(g) for g in groups)
+        per_group = self.queries_per_group
+        queries = sum(min(len(g), per_group or len(g)) for g in groups)
         bar = tqdm(total=queries, desc=desc, unit="query", disable=not self.progress, leave=False)
         try:
             for group in groups:
                 group_codes = [codes[i] for i in group]
                 for pos, i in enumerate(group):
+                    if per_group and pos >= per_group:
+                        break               # the group's first members ask; all of it answers
                     t0 = time.perf_counter()
                     scores = _search_scores(handle, self.test.examples[i].summary, group_codes, self.batch_size)
                     _sync(handle)
@@ -617,6 +626,7 @@ class Evaluator:
             "task": self.task, "data": self.data, "data_sha1": self.test.sha1, "language": self.language,
             "examples": self.test.n, "skipped": dict(self.test.skipped), "limit": self.limit,
             "group_size": self.group_size if self.task == "search" else None, "seed": self.seed,
+            "queries_per_group": self.queries_per_group if self.task == "search" else None,
             "model": self.model_name, "batch_size": self.batch_size, "device": self.device,
             "generation": ({"max_new_tokens": self.max_new_tokens, "num_beams": self.num_beams}
                            if self.task == "summarize" else None),
@@ -672,7 +682,8 @@ def evaluate(task: str, data, *, methods: Iterable[str] = DEFAULT_METHODS,
              ratios: Iterable[float] = DEFAULT_RATIOS, group_size: int = 100, limit: Optional[int] = None,
              model: Optional[str] = None, seed: int = 0, table_dir=None, batch_size: int = 32,
              lang: str = "auto", cache_dir=None, device: Optional[str] = None, max_new_tokens: int = 32,
-             num_beams: int = 1, progress: bool = True, refresh: bool = False) -> list:
+             num_beams: int = 1, progress: bool = True, refresh: bool = False,
+             queries_per_group: Optional[int] = None) -> list:
     """Evaluate ``methods`` x ``ratios`` (plus the unpruned ``none`` row) on one test file.
 
     Returns one dict per cell with :data:`CSV_COLUMNS` and a few extra keys
@@ -682,7 +693,7 @@ def evaluate(task: str, data, *, methods: Iterable[str] = DEFAULT_METHODS,
     ev = Evaluator(task, data, model=model, group_size=group_size, limit=limit, seed=seed,
                    table_dir=table_dir, batch_size=batch_size, lang=lang, cache_dir=cache_dir,
                    device=device, max_new_tokens=max_new_tokens, num_beams=num_beams, progress=progress,
-                   refresh=refresh)
+                   refresh=refresh, queries_per_group=queries_per_group)
     return ev.run(methods, ratios)
 
 

@@ -56,8 +56,16 @@ def _model_inputs(handle, enc: dict) -> dict:
     return {k: v.to(handle.device) for k, v in enc.items() if k in keep}
 
 
+def _length_order(codes: list) -> list:
+    """Indices of ``codes`` from longest to shortest, so each batch pads to similar lengths
+    (results are put back in the given order)."""
+    return sorted(range(len(codes)), key=lambda i: -len(codes[i]))
+
+
 def search_scores(handle, query: str, codes: list, batch_size: int = 32) -> list:
-    """Probability that each code in ``codes`` is relevant to ``query`` (one float per code)."""
+    """Probability that each code in ``codes`` is relevant to ``query`` (one float per code).
+
+    Codes are batched longest first to cut padding; the scores come back in the given order."""
     import torch
 
     _require_search(handle)
@@ -66,14 +74,18 @@ def search_scores(handle, query: str, codes: list, batch_size: int = 32) -> list
     tok = handle.tokenizer
     n_special = tok.num_special_tokens_to_add(pair=True)
     query = cut_query(tok, query or "", max(1, (handle.max_length - n_special) // 2))
-    scores: list = []
-    for start in range(0, len(codes), batch_size):
-        chunk = [c if isinstance(c, str) else str(c) for c in codes[start: start + batch_size]]
+    texts = [c if isinstance(c, str) else str(c) for c in codes]
+    order = _length_order(texts)
+    scores: list = [0.0] * len(texts)
+    for start in range(0, len(order), batch_size):
+        idx = order[start: start + batch_size]
+        chunk = [texts[i] for i in idx]
         enc = tok([query] * len(chunk), chunk, truncation="only_second", max_length=handle.max_length,
                   padding=True, return_tensors="pt")
         with torch.inference_mode():
             logits = handle.model(**_model_inputs(handle, enc)).logits.float()
-        scores.extend(float(v) for v in relevance(logits, "prob").cpu())
+        for i, v in zip(idx, relevance(logits, "prob").cpu()):
+            scores[i] = float(v)
     return scores
 
 
@@ -125,18 +137,22 @@ def generate_ids(handle, batch: dict, max_new_tokens: int = 32, num_beams: int =
 
 
 def summarize(handle, codes: list, max_new_tokens: int = 32, num_beams: int = 1, batch_size: int = 16) -> list:
-    """Generated summary of each code (one string per code)."""
+    """Generated summary of each code (one string per code, in the given order; batched longest
+    first to cut padding)."""
     _require_seq2seq(handle)
     if batch_size < 1:
         raise InferenceError("batch_size must be at least 1")
     tok = handle.tokenizer
-    out: list = []
-    for start in range(0, len(codes), batch_size):
-        chunk = [c if isinstance(c, str) else str(c) for c in codes[start: start + batch_size]]
-        enc = tok(chunk, truncation=True, max_length=handle.max_length, padding=True, return_tensors="pt")
+    texts = [c if isinstance(c, str) else str(c) for c in codes]
+    order = _length_order(texts)
+    out: list = [""] * len(texts)
+    for start in range(0, len(order), batch_size):
+        idx = order[start: start + batch_size]
+        enc = tok([texts[i] for i in idx], truncation=True, max_length=handle.max_length, padding=True,
+                  return_tensors="pt")
         batch = _model_inputs(handle, enc)
-        for ids in generate_ids(handle, batch, max_new_tokens=max_new_tokens, num_beams=num_beams):
-            out.append(tok.decode(ids, skip_special_tokens=True).strip())
+        for i, ids in zip(idx, generate_ids(handle, batch, max_new_tokens=max_new_tokens, num_beams=num_beams)):
+            out[i] = tok.decode(ids, skip_special_tokens=True).strip()
     return out
 
 

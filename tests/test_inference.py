@@ -69,6 +69,16 @@ def test_summaries_are_batched_and_deterministic(t5_dir):
     assert summarize(h, [], max_new_tokens=6) == []
 
 
+def test_length_sorted_batches_keep_the_given_order(bert_dir, t5_dir):
+    h = load_model(str(bert_dir), device="cpu")
+    batched = search_scores(h, "sum values", CODES, batch_size=2)     # batched longest first inside
+    one_by_one = [search_scores(h, "sum values", [c])[0] for c in CODES]
+    assert batched == pytest.approx(one_by_one, abs=1e-5)
+    g = load_model(str(t5_dir), device="cpu")
+    assert summarize(g, CODES, max_new_tokens=6, batch_size=2) == [summarize(g, [c], max_new_tokens=6)[0]
+                                                                  for c in CODES]
+
+
 def test_wrong_kind_of_model(bert_dir, t5_dir):
     with pytest.raises(InferenceError, match="cannot generate"):
         summarize(load_model(str(bert_dir), device="cpu"), CODES[:1])

@@ -48,8 +48,11 @@ PROTOCOL_NOTE = ("Test-time pruning: the models were fine-tuned on unpruned code
 
 #: Quick mode: small samples (about half an hour on a 2-core CPU for both languages and tasks).
 QUICK = {"search_limit": 50, "summarize_limit": 100, "group_size": 25, "ratios": (0.1, 0.3, 0.5)}
-#: Full mode: the larger run (a few hours on a 2-core CPU, minutes on a GPU).
-FULL = {"search_limit": 100, "summarize_limit": 300, "group_size": 50, "ratios": DEFAULT_RATIOS}
+#: Full mode: groups of 100 candidates (about an hour and a half on a 2-core CPU).  Only the
+#: first 20 members of each group ask their query (each ranked against all 100 candidates);
+#: ``queries_per_group=0`` (``--queries-per-group 0``, for a GPU) lets every member ask.
+FULL = {"search_limit": 100, "summarize_limit": 200, "group_size": 100, "queries_per_group": 20,
+        "ratios": DEFAULT_RATIOS}
 
 
 class BenchError(LeanCodeError, ValueError):
@@ -71,7 +74,8 @@ class BenchConfig:
     methods: tuple = DEFAULT_METHODS
     ratios: tuple = DEFAULT_RATIOS
     seeds: tuple = DEFAULT_SEEDS
-    group_size: int = 50
+    group_size: int = 100
+    queries_per_group: Optional[int] = None
     search_limit: Optional[int] = 100
     summarize_limit: Optional[int] = 300
     data_root: str = "data"
@@ -90,6 +94,11 @@ class BenchConfig:
 
     def limit(self, task: str) -> Optional[int]:
         return self.search_limit if task == "search" else self.summarize_limit
+
+    @property
+    def queries(self) -> Optional[int]:
+        """Queries asked per search group (None: every member of the group)."""
+        return int(self.queries_per_group) if self.queries_per_group else None
 
     def batch(self, task: str, device: str) -> int:
         """The model batch size of ``task`` (the same for every cell of the task).
@@ -135,6 +144,8 @@ class BenchConfig:
             raise BenchError("give at least one seed")
         if self.group_size < 2:
             raise BenchError(f"group size must be at least 2, got {self.group_size}")
+        if self.queries_per_group is not None and self.queries_per_group < 0:
+            raise BenchError(f"queries per group must be 0 (all) or more, got {self.queries_per_group}")
         for name in ("search_limit", "summarize_limit"):
             v = getattr(self, name)
             if v is not None and v < 2:
@@ -142,7 +153,8 @@ class BenchConfig:
         for b in (self.batch_size, self.summarize_batch_size):
             if b is not None and b < 1:
                 raise BenchError(f"batch size must be at least 1, got {b}")
-        return replace(self, langs=langs, tasks=tasks, methods=methods, ratios=ratios, seeds=seeds)
+        return replace(self, langs=langs, tasks=tasks, methods=methods, ratios=ratios, seeds=seeds,
+                       queries_per_group=self.queries)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -234,11 +246,13 @@ def _available_methods(ev: Evaluator, methods: Sequence[str]) -> tuple:
     return ok, missing
 
 
-def plan_line(task: str, n: int, group_size: int, cells: int, seeds: int, batch_size: int) -> str:
+def plan_line(task: str, n: int, group_size: int, cells: int, seeds: int, batch_size: int,
+              queries_per_group: Optional[int] = None) -> str:
     """One line saying how much model work a (task, language) costs."""
     if task == "search":
         g = min(group_size, n)
-        queries = (n // g) * g if n >= group_size else n
+        groups = n // g if n >= group_size else 1
+        queries = groups * min(g, queries_per_group or g)
         return (f"{cells} cells per seed x {seeds} seed(s); {queries} queries x {g} candidates = "
                 f"{queries * g:,} (query, code) pairs per cell, batch {batch_size}")
     return f"{cells} cells per seed x {seeds} seed(s); {n} generated summaries per cell, batch {batch_size}"
@@ -274,6 +288,7 @@ def run_quality(cfg: BenchConfig, log: Callable[[str], None] = print, command: O
                 sample = write_sample(src, data_dir, limit, seed, lang)
                 try:
                     ev = Evaluator(task, sample, model=cfg.models.get(task), group_size=cfg.group_size, seed=seed,
+                                   queries_per_group=cfg.queries,
                                    table_dir=cfg.table_dir, batch_size=cfg.batch(task, device), lang=lang,
                                    cache_dir=cells_dir,
                                    device=device, max_new_tokens=cfg.max_new_tokens, num_beams=cfg.num_beams,
@@ -289,7 +304,7 @@ def run_quality(cfg: BenchConfig, log: Callable[[str], None] = print, command: O
                     plan = [("none", 0.0)] + [(m, r) for m in methods if m != "none" for r in cfg.ratios]
                     if seed == cfg.seeds[0]:
                         log("   " + plan_line(task, ev.test.n, cfg.group_size, len(plan), len(cfg.seeds),
-                                              ev.batch_size))
+                                              ev.batch_size, cfg.queries))
                     seed_rows = []
                     for i, (method, ratio) in enumerate(plan, 1):
                         t0 = time.perf_counter()
@@ -309,7 +324,7 @@ def run_quality(cfg: BenchConfig, log: Callable[[str], None] = print, command: O
                 cached += ev.cached_cells
                 meta = ev.metadata()
                 settings.setdefault(f"{task}/{lang}", {k: meta["settings"].get(k) for k in (
-                    "model", "group_size", "limit", "generation", "batch_size", "device", "tables")})
+                    "model", "group_size", "queries_per_group", "limit", "generation", "batch_size", "device", "tables")})
                 settings[f"{task}/{lang}"].setdefault("samples", []).append(
                     {"seed": seed, "data": str(sample), "examples": ev.test.n, "skipped": dict(ev.test.skipped),
                      "tokenize_seconds": ev.test.tokenize_seconds})

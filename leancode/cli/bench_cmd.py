@@ -113,16 +113,21 @@ def bench_run(
     ctx: typer.Context,
     quick: bool = typer.Option(False, "--quick", help="Small samples (search: 50 queries per seed in groups of 25; "
                                                       "100 summaries per seed; ratios 0.1,0.3,0.5): about half an "
-                                                      "hour on a 2-core CPU. Default (full): 100 queries in groups "
-                                                      "of 50, 300 summaries, ratios 0.1-0.5."),
+                                                      "hour on a 2-core CPU. Default (full): groups of 100 "
+                                                      "candidates, 20 queries per group, 200 summaries per seed, "
+                                                      "ratios 0.1-0.5: about 1.5 h."),
     langs: str = typer.Option("java,python", "--langs", help="Languages (test split of data/LANG/)."),
     tasks: str = typer.Option("search,summarize", "--tasks", help="search (MRR) and/or summarize (BLEU-4)."),
     methods: str = typer.Option("none,random,slimcode,dietcode,leancode,leancode-instance", "--methods"),
     ratios: Optional[str] = typer.Option(None, "--ratios", help="Pruning ratios (default 0.1-0.5; quick: 0.1,0.3,0.5)."),
     seeds: str = typer.Option("0,1,2", "--seeds", help="Seeds: test sample, search groups, random baseline."),
     group_size: Optional[int] = typer.Option(None, "--group-size",
-                                             help="Code search candidates per query (default 50; quick 25; "
+                                             help="Code search candidates per query (default 100; quick 25; "
                                                   "papers 1000)."),
+    queries_per_group: Optional[int] = typer.Option(None, "--queries-per-group",
+                                                    help="Search: queries asked per group, each ranked against "
+                                                         "the whole group (default 20; 0 = every member, "
+                                                         "the usual choice on a GPU; quick: all)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Test records drawn per seed, for both tasks."),
     search_limit: Optional[int] = typer.Option(None, "--search-limit", help="Test records per seed for search."),
     summarize_limit: Optional[int] = typer.Option(None, "--summarize-limit", help="Test records per seed for "
@@ -179,7 +184,8 @@ def bench_run(
     else:
         overrides = dict(out=out, langs=tuple(lang_list), tasks=tuple(task_list), methods=tuple(_items(methods, "method")),
                          ratios=tuple(ratio_list) if ratio_list else None, seeds=tuple(seed_list),
-                         group_size=group_size, search_limit=search_limit or limit,
+                         group_size=group_size, queries_per_group=queries_per_group,
+                         search_limit=search_limit or limit,
                          summarize_limit=summarize_limit or limit, data_root=data_root, batch_size=batch_size,
                          summarize_batch_size=summarize_batch_size,
                          device=device, table_dir=table_dir, strict=strict, refresh=refresh, progress=not quiet,

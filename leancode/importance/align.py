@@ -156,19 +156,19 @@ def encode_snippet(tokenizer, texts: list, query: str | None = None, *, max_leng
     if stride is None:
         stride = room // 4
     stride = max(0, min(int(stride), room - 1))
-    args = (qtext, layout.text) if pair else (layout.text,)
-    enc = tokenizer(*args, truncation="only_second" if pair else True, max_length=max_length,
-                    return_overflowing_tokens=True, stride=stride if window == "sliding" else 0,
-                    return_offsets_mapping=True)
-    n_windows = len(enc["input_ids"])
-    keep = n_windows if window == "sliding" else 1
     code_seq = 1 if pair else 0
-    windows = []
-    for w in range(keep):
+
+    def encode(code_text: str):
+        """The code (part) in model windows; only the first window is used (cut if too long)."""
+        args = (qtext, code_text) if pair else (code_text,)
+        return tokenizer(*args, truncation="only_second" if pair else True, max_length=max_length,
+                         return_overflowing_tokens=True, return_offsets_mapping=True)
+
+    def make_window(enc, w: int, shift: int, first: bool, last: bool) -> Window:
         ids = list(enc["input_ids"][w])
-        offs = enc["offset_mapping"][w]
+        offs = [(int(a) + shift, int(b) + shift) for a, b in enc["offset_mapping"][w]]
         seq = enc.sequence_ids(w)
-        role = np.array([SPECIAL if s is None else (CODE if s == code_seq else QUERY) for s in seq], dtype=np.int64)
+        role = np.array([SPECIAL if q is None else (CODE if q == code_seq else QUERY) for q in seq], dtype=np.int64)
         owner = np.full(len(ids), -1, dtype=np.int64)
         qowner = np.full(len(ids), -1, dtype=np.int64)
         code_pos = np.flatnonzero(role == CODE)
@@ -176,27 +176,57 @@ def encode_snippet(tokenizer, texts: list, query: str | None = None, *, max_leng
             owner[code_pos] = map_offsets([offs[p] for p in code_pos], layout)
         if pair:
             q_pos = np.flatnonzero(role == QUERY)
-            if q_pos.size:
-                qowner[q_pos] = map_offsets([offs[p] for p in q_pos], qlayout)
-        if code_pos.size:
-            lo = int(min(offs[p][0] for p in code_pos))
-            hi = int(max(offs[p][1] for p in code_pos))
-        else:
-            lo = hi = 0
-        if w == 0:
-            lo = 0
-        if w == n_windows - 1:
-            hi = len(layout.text)
+            if q_pos.size:   # query offsets are not shifted
+                qowner[q_pos] = map_offsets([enc["offset_mapping"][w][p] for p in q_pos], qlayout)
+        lo = 0 if first else (int(min(offs[p][0] for p in code_pos)) if code_pos.size else shift)
+        hi = len(layout.text) if last else (int(max(offs[p][1] for p in code_pos)) if code_pos.size else shift)
         tt = None
         if type_vocab_size > 1 and "token_type_ids" in enc:
             tt = [min(int(t), type_vocab_size - 1) for t in enc["token_type_ids"][w]]
-        windows.append(Window(
-            snippet=snippet_index, input_ids=ids, token_type_ids=tt,
-            subwords=tokenizer.convert_ids_to_tokens(ids), role=role, owner=owner, query_owner=qowner,
-            seen_lo=lo, seen_hi=hi,
-        ))
-    return Encoded(layout=layout, query=qtext, query_layout=qlayout, windows=windows,
-                   truncated=n_windows > 1)
+        return Window(snippet=snippet_index, input_ids=ids, token_type_ids=tt,
+                      subwords=tokenizer.convert_ids_to_tokens(ids), role=role, owner=owner, query_owner=qowner,
+                      seen_lo=lo, seen_hi=hi)
+
+    enc = encode(layout.text)
+    truncated = len(enc["input_ids"]) > 1
+    if not truncated or window == "truncate":
+        windows = [make_window(enc, 0, 0, True, not truncated)]
+    else:
+        spans = _window_spans(tokenizer, layout, room, stride)
+        windows = [make_window(encode(layout.text[lo:hi]), 0, lo, i == 0, i == len(spans) - 1)
+                   for i, (lo, hi) in enumerate(spans)]
+    return Encoded(layout=layout, query=qtext, query_layout=qlayout, windows=windows, truncated=truncated)
+
+
+def _window_spans(tokenizer, layout: TextLayout, room: int, stride: int) -> list:
+    """Character spans ``(lo, hi)`` of the code parts of sliding windows.
+
+    Windows hold whole code tokens (a token longer than a window gets a window of its own, cut
+    by the model's truncation) of at most ``room`` subwords, each window starting about
+    ``stride`` subwords (and at least one token) before the previous one ended.  The code is tokenised once, without
+    the tokenizer's overflow handling, which not every tokenizers release gets right for pairs.
+    """
+    enc = tokenizer(layout.text, add_special_tokens=False, return_offsets_mapping=True)
+    owners = map_offsets(list(enc["offset_mapping"]), layout)
+    counts = np.bincount(owners[owners >= 0], minlength=layout.n)[: layout.n]
+    ends = np.cumsum(counts)                 # subwords up to and including each token
+    starts = ends - counts
+    budget = max(1, room - 2)                # re-tokenising a part can shift a subword or two
+    spans, t, n = [], 0, layout.n
+    while t < n:
+        u = t + 1
+        while u < n and ends[u] - starts[t] <= budget:
+            u += 1
+        spans.append((layout.spans[t][0], layout.spans[u - 1][1]))
+        if u >= n:
+            break
+        nxt = u
+        while nxt - 1 > t and ends[u - 1] - starts[nxt - 1] <= stride:
+            nxt -= 1
+        if nxt == u and u - 1 > t:
+            nxt = u - 1                      # overlap by at least one token
+        t = max(nxt, t + 1)
+    return spans
 
 
 def reduce_by_owner(values: np.ndarray, owner: np.ndarray, n: int, reduce: str = "sum") -> np.ndarray:

@@ -116,6 +116,10 @@ def test_long_input_windows(bert):
     assert owned == set(range(len(texts)))
     a, b = slide.windows[0], slide.windows[1]
     assert set(a.owner[a.owner >= 0].tolist()) & set(b.owner[b.owner >= 0].tolist())
+    # windows cut between code tokens, never inside one: a token is whole in every window it is in
+    for w in slide.windows:
+        for t in set(w.owner[w.owner >= 0].tolist()):
+            assert (w.owner == t).sum() == (trunc.windows[0].owner == t).sum() or t >= trunc.windows[0].owner.max()
     # only the code side is cut: the query is in every window
     assert all((w.role == QUERY).sum() == (trunc.windows[0].role == QUERY).sum() for w in slide.windows)
 
@@ -126,3 +130,20 @@ def test_unparsable_snippet_with_odd_characters(bert):
     w = enc.windows[0]
     owners = set(w.owner[w.owner >= 0].tolist())
     assert {0, 2, 3, 4} <= owners
+
+
+@pytest.mark.parametrize("name", ["bert", "roberta", "t5", "bart"])
+@pytest.mark.parametrize("query", [None, "find the user name"])
+def test_sliding_windows_cover_every_token_for_every_tokenizer(name, query, request):
+    handle = request.getfixturevalue(name)
+    texts = [f"v{i % 7}" if i % 3 else "getUserNameFromDb" for i in range(80)] + ["\u00e9t\u00e9", "x"]
+    enc = encode_snippet(handle.tokenizer, texts, query, max_length=handle.max_length, window="sliding", stride=6)
+    assert enc.truncated and len(enc.windows) > 1
+    assert all(len(w) <= handle.max_length for w in enc.windows)
+    owned = set()
+    for w in enc.windows:
+        owned |= set(w.owner[w.owner >= 0].tolist())
+    assert owned == set(range(len(texts)))
+    assert enc.windows[0].seen_lo == 0 and enc.windows[-1].seen_hi == len(enc.layout.text)
+    for a, b in zip(enc.windows, enc.windows[1:]):
+        assert a.seen_lo < b.seen_lo < a.seen_hi <= b.seen_hi      # ordered and overlapping
