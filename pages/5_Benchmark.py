@@ -47,16 +47,22 @@ else:
     st.info("This report has no quality results (only cost figures).")
 
 st.subheader("Inference time saved")
-cost_langs = rep.cost_languages()
-if cost_langs:
-    cost_lang = cost_langs[0]
-    if len(cost_langs) > 1:
-        cost_lang = st.selectbox("Cost language", cost_langs, key="bench_cost_lang")
-    spec = rp.time_plot(rep.cost, cost_lang)
+runs = {f"this machine ({rp.cost_device(rep.cost)})": rep.cost} if rep.cost else {}
+if rep.cost_gpu:
+    runs[f"GPU ({rp.cost_device(rep.cost_gpu)})"] = rep.cost_gpu
+if runs:
+    c1, c2 = st.columns(2)
+    run_name = c1.radio("Timed on", list(runs), horizontal=True, key="bench_cost_device") if len(runs) > 1 \
+        else next(iter(runs))
+    cost = runs[run_name]
+    cost_langs = rep.cost_languages(gpu=cost is rep.cost_gpu)
+    cost_lang = c2.selectbox("Cost language", cost_langs, key="bench_cost_lang") if len(cost_langs) > 1 \
+        else cost_langs[0]
+    spec = rp.time_plot(cost, cost_lang)
     if spec is not None:
         st.plotly_chart(rp.to_plotly(spec), key="bench_time")
     with st.expander("Cost tables", expanded=False):
-        st.markdown(rp.cost_markdown(rep.cost))
+        st.markdown(rp.cost_markdown(cost))
 else:
     st.info("No cost benchmark in this report (run `leancode bench cost`).")
 

@@ -80,8 +80,13 @@ def load_results(out_dir) -> Optional[dict]:
     return None
 
 
-def load_cost(out_dir) -> Optional[dict]:
-    data = _read_json(Path(out_dir) / "cost.json")
+#: An optional second cost run on a GPU (``leancode bench cost --device cuda``, written as
+#: ``cost.json`` elsewhere and stored here under this name).
+GPU_COST_FILE = "cost-cuda.json"
+
+
+def load_cost(out_dir, name: str = "cost.json") -> Optional[dict]:
+    data = _read_json(Path(out_dir) / name)
     return data if data is not None and isinstance(data.get("inference"), list) else None
 
 
@@ -109,6 +114,7 @@ class Report:
     train_pruned: Optional[dict]
     discussion: Optional[str]
     aggregates: list = field(default_factory=list)
+    cost_gpu: Optional[dict] = None
 
     @property
     def empty(self) -> bool:
@@ -119,10 +125,11 @@ class Report:
         return sorted({(a["task"], a["language"]) for a in self.aggregates},
                       key=lambda v: (v[0] != "search", v[1] != "java", v))
 
-    def cost_languages(self) -> list:
-        if not self.cost:
+    def cost_languages(self, gpu: bool = False) -> list:
+        cost = self.cost_gpu if gpu else self.cost
+        if not cost:
             return []
-        return sorted({r["language"] for r in self.cost["inference"]}, key=lambda x: (x != "java", x))
+        return sorted({r["language"] for r in cost["inference"]}, key=lambda x: (x != "java", x))
 
 
 def load_report(out_dir) -> Report:
@@ -131,7 +138,7 @@ def load_report(out_dir) -> Report:
     results = load_results(out)
     agg = aggregate(results["rows"]) if results else []
     return Report(out_dir=out, results=results, cost=load_cost(out), train_pruned=load_train_pruned(out),
-                  discussion=load_discussion(out), aggregates=agg)
+                  discussion=load_discussion(out), aggregates=agg, cost_gpu=load_cost(out, GPU_COST_FILE))
 
 
 # ----------------------------------------------------------------------------- aggregation
@@ -385,7 +392,15 @@ def paper_series(task: str) -> list:
     return out
 
 
-def time_plot(cost: Optional[dict], language: str, method: str = "leancode") -> Optional[PlotSpec]:
+def cost_device(cost: Optional[dict]) -> str:
+    """The device a cost run timed on, in words (``cpu``, or the GPU's name)."""
+    machine = ((cost or {}).get("metadata") or {}).get("machine") or {}
+    device = str(machine.get("device") or "cpu")
+    return machine.get("gpu") or device if device.startswith("cuda") else device
+
+
+def time_plot(cost: Optional[dict], language: str, method: str = "leancode",
+              key_prefix: str = "time") -> Optional[PlotSpec]:
     """Inference time saved vs ratio per timing model (cost benchmark), with the paper's LeanCode range."""
     summ = [s for s in cost_summary(cost, method) if s["language"] == language]
     if not summ:
@@ -401,8 +416,8 @@ def time_plot(cost: Optional[dict], language: str, method: str = "leancode") -> 
     series.append(Series("LeanCode (paper, 50%)", [50.0], [(lo + hi) / 2], err_low=[(hi - lo) / 2],
                          err_high=[(hi - lo) / 2], color=METHOD_COLORS["leancode"], mode="markers", group="paper"))
     used = {s["method"] for s in summ}
-    return PlotSpec(f"time-{language}", f"Inference time saved vs ratio ({language}, {', '.join(map(label, used))} "
-                    "pruning)", "tokens removed (%)", "time saved vs unpruned", series, y_percent=True,
+    return PlotSpec(f"{key_prefix}-{language}", f"Inference time saved vs ratio ({language}, "
+                    f"{', '.join(map(label, used))} pruning, {cost_device(cost)})", "tokens removed (%)", "time saved vs unpruned", series, y_percent=True,
                     note="same batch size and device for every model; " + ((cost or {}).get("metadata", {})
                                                                           .get("timing", "")))
 
@@ -416,6 +431,10 @@ def plot_specs(report: Report) -> dict:
                 out[spec.key] = spec
     for lang in report.cost_languages():
         spec = time_plot(report.cost, lang)
+        if spec is not None:
+            out[spec.key] = spec
+    for lang in report.cost_languages(gpu=True):
+        spec = time_plot(report.cost_gpu, lang, key_prefix="time-gpu")
         if spec is not None:
             out[spec.key] = spec
     return out
@@ -833,6 +852,13 @@ def markdown_report(report: Report, plots: Optional[dict] = None) -> str:
     lines += ["## Cost", "", cost_markdown(report.cost), ""]
     for lang in report.cost_languages():
         lines += _plot_links(plots, f"time-{lang}", report.out_dir)
+    if report.cost_gpu:
+        gm = report.cost_gpu.get("metadata") or {}
+        lines += ["", f"## Cost on a GPU ({cost_device(report.cost_gpu)})", "",
+                  f"`{gm.get('command', '?')}` ({gm.get('date', '?')}; {_machine(gm)}; file `{GPU_COST_FILE}`)", "",
+                  cost_markdown(report.cost_gpu), ""]
+        for lang in report.cost_languages(gpu=True):
+            lines += _plot_links(plots, f"time-gpu-{lang}", report.out_dir)
     if report.train_pruned:
         lines += ["", "## The papers' protocol (fine-tuning on pruned code), small scale", "",
                   train_pruned_markdown(report.train_pruned), ""]

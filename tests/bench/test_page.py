@@ -35,3 +35,19 @@ def test_page_without_a_report(monkeypatch, tmp_path):
     at = _app(monkeypatch, tmp_path / "nothing")
     assert any("No benchmark report yet" in str(i.value) for i in at.info)
     assert not at.get("plotly_chart")
+
+
+def test_page_switches_between_cpu_and_gpu_cost(monkeypatch, fake_report):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("leancode_bench_report_tests",
+                                                  Path(__file__).with_name("test_report.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod._add_gpu_cost(fake_report)
+    at = _app(monkeypatch, fake_report)
+    radio = at.radio(key="bench_cost_device")
+    assert len(radio.options) == 2 and "Test GPU 80GB" in radio.options[1]
+    radio.set_value(radio.options[1]).run()
+    assert not at.exception
+    assert "Test GPU 80GB" in at.get("plotly_chart")[2].proto.spec

@@ -87,3 +87,29 @@ def test_empty_folder(tmp_path):
     assert rp.load_report(tmp_path).empty
     with pytest.raises(DataError, match="no benchmark results"):
         rp.write_report(tmp_path, png="none")
+
+
+def _add_gpu_cost(folder):
+    import json
+
+    cost = json.loads((folder / "cost.json").read_text())
+    cost["metadata"]["machine"] = {"device": "cuda", "gpu": "Test GPU 80GB", "cpus": 16}
+    cost["metadata"]["command"] = "leancode bench cost --device cuda"
+    for r in cost["inference"]:
+        r["device"] = "cuda"
+        r["seconds_per_example"] /= 10
+    (folder / rp.GPU_COST_FILE).write_text(json.dumps(cost))
+
+
+def test_gpu_cost_section_and_plots(fake_report):
+    assert rp.load_report(fake_report).cost_gpu is None
+    _add_gpu_cost(fake_report)
+    rep = rp.load_report(fake_report)
+    assert rep.cost_gpu is not None and rep.cost_languages(gpu=True) == rep.cost_languages()
+    assert rp.cost_device(rep.cost_gpu) == "Test GPU 80GB" and rp.cost_device(rep.cost) == "cpu"
+    files = rp.write_report(fake_report, png="none", log=lambda s: None)
+    md = files.markdown.read_text()
+    assert "## Cost on a GPU (Test GPU 80GB)" in md and "leancode bench cost --device cuda" in md
+    assert md.index("## Cost on a GPU") > md.index("## Cost")
+    assert {"time-java", "time-gpu-java"} <= set(files.html)
+    assert "Test GPU 80GB" in rp.time_plot(rep.cost_gpu, "java", key_prefix="time-gpu").title
