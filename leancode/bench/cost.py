@@ -409,8 +409,16 @@ def run_cost(cfg: CostConfig, log: Callable[[str], None] = print, command: Optio
     return {"metadata": meta, "inference": rows, "throughput": throughput}
 
 
-def write_cost(report: dict, out_dir) -> tuple:
-    """Write ``out_dir/cost.json`` (everything) and ``out_dir/cost.csv`` (the timing rows)."""
+def cost_stem(report: dict) -> str:
+    """``cost`` for a run timed on the CPU, ``cost-cuda`` for one timed on a GPU, so that one report
+    folder can hold both (the report shows the GPU run in its own section)."""
+    machine = (report.get("metadata") or {}).get("machine") or {}
+    return "cost-cuda" if str(machine.get("device") or "cpu").startswith("cuda") else "cost"
+
+
+def write_cost(report: dict, out_dir, stem: Optional[str] = None) -> tuple:
+    """Write ``out_dir/STEM.json`` (everything) and ``out_dir/STEM.csv`` (the timing rows); the stem
+    is :func:`cost_stem` unless given."""
     import json
 
     from ..io import atomic_writer
@@ -420,7 +428,8 @@ def write_cost(report: dict, out_dir) -> tuple:
     if out.exists() and not out.is_dir():
         raise DataError(f"output {out} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
-    csv_path, json_path = out / "cost.csv", out / "cost.json"
+    stem = stem or cost_stem(report)
+    csv_path, json_path = out / f"{stem}.csv", out / f"{stem}.json"
     with atomic_writer(csv_path) as f:
         f.write(rows_csv(report["inference"], COST_COLUMNS))
     with atomic_writer(json_path) as f:
@@ -429,7 +438,7 @@ def write_cost(report: dict, out_dir) -> tuple:
     return csv_path, json_path
 
 
-__all__ = ["COST_COLUMNS", "CostConfig", "CostError", "CostInputs", "DEFAULT_MODELS", "QUICK_COST",
+__all__ = ["COST_COLUMNS", "CostConfig", "CostError", "CostInputs", "DEFAULT_MODELS", "QUICK_COST", "cost_stem",
            "RANDOM_WEIGHTS_NOTE", "TimingModel", "build_inputs", "cost_config", "default_models", "embedded_models",
            "encoder_model", "pruning_throughput", "run_cost", "seq2seq_model", "time_models", "timing_tokenizer",
            "write_cost"]

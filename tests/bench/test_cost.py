@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from leancode.bench.cost import (CostConfig, CostError, build_inputs, encoder_model, run_cost, seq2seq_model,
-                                 time_models, write_cost)
+from leancode.bench.cost import (CostConfig, CostError, build_inputs, cost_stem, encoder_model, run_cost,
+                                 seq2seq_model, time_models, write_cost)
 
 
 @pytest.fixture(scope="module")
@@ -69,5 +69,11 @@ def test_run_cost_writes_files(world, tiny_models, tmp_path):
     csv_path, json_path = write_cost(rep, tmp_path)
     assert csv_path.read_text().startswith("language,model,kind")
     assert json.loads(json_path.read_text())["metadata"]["command"] == "leancode bench cost ..."
+    assert json_path.name == "cost.json" and cost_stem(rep) == "cost"
+    # a run timed on a GPU lands beside the CPU run, not over it
+    gpu = json.loads(json_path.read_text())
+    gpu["metadata"]["machine"]["device"] = "cuda"
+    assert [p.name for p in write_cost(gpu, tmp_path)] == ["cost-cuda.csv", "cost-cuda.json"]
+    assert json.loads(json_path.read_text())["metadata"]["machine"]["device"] == "cpu"
     with pytest.raises(CostError):
         run_cost(CostConfig(ratios=(0.0,)), log=lambda s: None, timing_models=tiny_models)
