@@ -290,3 +290,20 @@ def test_cli_eval_errors_are_one_line(tiny, tmp_path, capsys):
                  "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and "not a number" in err
+
+
+def test_queries_per_group_ask_a_subset_against_the_whole_group(tiny, tmp_path):
+    from leancode.evaluate import Evaluator, EvaluationError, search_groups
+
+    kw = dict(model=str(tiny["search"]), group_size=4, seed=2, batch_size=4, device="cpu", progress=False)
+    full = Evaluator("search", tiny["data"], **kw).cell("none", 0.0)
+    part_ev = Evaluator("search", tiny["data"], queries_per_group=2, cache_dir=tmp_path / "c", **kw)
+    part = part_ev.cell("none", 0.0)
+    assert part["n"] == 2 * 2 and part["group_size"] == 4 and part["model_inputs"] == 2 * 2 * 4
+    assert full["n"] == 8 and full["model_inputs"] == 8 * 4
+    assert 0.25 <= part["value"] <= 1.0            # each of the 4 queries ranked among 4 candidates
+    assert part_ev.cell_key("none", 0.0)["queries_per_group"] == 2
+    assert "queries_per_group" not in Evaluator("search", tiny["data"], **kw).cell_key("none", 0.0)
+    assert len(search_groups(8, 4, 2)) == 2
+    with pytest.raises(EvaluationError, match="queries per group"):
+        Evaluator("search", tiny["data"], queries_per_group=-1, **kw)

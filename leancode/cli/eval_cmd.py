@@ -58,6 +58,9 @@ def eval_command(
                                           "leancode-instance")), "--methods", help="Comma-separated methods."),
     ratios: str = typer.Option("0.1,0.2,0.3,0.4,0.5", "--ratios", help="Comma-separated pruning ratios in (0, 1)."),
     group_size: int = typer.Option(100, "--group-size", help="Code search: candidates per query (papers: 1000)."),
+    queries_per_group: int = typer.Option(0, "--queries-per-group",
+                                          help="Code search: queries asked per group, each ranked against the "
+                                               "whole group (0 = every member)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Use only the first N records."),
     model: Optional[str] = typer.Option(None, "--model", help="Model name or directory (default: the embedded one)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the group shuffle and of the random method."),
@@ -86,10 +89,12 @@ def eval_command(
     if out_dir.exists() and not out_dir.is_dir():
         raise fail(f"--out {out} exists and is not a directory")
     cache = None if no_cache else (cache_dir or str(out_dir / "cells"))
+    if queries_per_group < 0:
+        raise fail("--queries-per-group must be 0 (every member) or more")
     ev = Evaluator(task, data, model=model, group_size=group_size, limit=limit, seed=seed, table_dir=table_dir,
                    batch_size=batch_size, lang=lang, cache_dir=cache, device=device, max_new_tokens=max_new_tokens,
-                   num_beams=beams, progress=not quiet,
-                   refresh=refresh)
+                   num_beams=beams, progress=not quiet, refresh=refresh,
+                   queries_per_group=queries_per_group or None)
     rows = ev.run(method_list, ratio_list)
     meta = ev.metadata(command=_command_line(ctx))
     meta["methods"] = method_list

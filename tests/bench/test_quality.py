@@ -102,3 +102,16 @@ def test_presets_and_validation():
                        (dict(methods=("magic",)), "unknown method")):
         with pytest.raises((BenchError, ValueError), match=match):
             BenchConfig(**bad).validate()
+
+
+def test_full_preset_uses_groups_of_100_with_a_query_subset():
+    from leancode.bench.quality import BenchError, bench_config, plan_line
+
+    full = bench_config(False)
+    assert full.group_size == 100 and full.queries == 20 and full.ratios == (0.1, 0.2, 0.3, 0.4, 0.5)
+    assert bench_config(False, queries_per_group=0).queries is None        # every member asks
+    assert bench_config(True).queries is None and bench_config(True).group_size == 25
+    assert "20 queries x 100 candidates = 2,000" in plan_line("search", 100, 100, 26, 3, 4, 20)
+    assert "100 queries x 100 candidates = 10,000" in plan_line("search", 100, 100, 26, 3, 4, None)
+    with pytest.raises(BenchError, match="queries per group"):
+        bench_config(False, queries_per_group=-1)
