@@ -81,6 +81,21 @@ def write_json_atomic(path, obj, indent: int = 2, sort_keys: bool = False) -> No
         f.write("\n")
 
 
+def write_text_if_changed(path, text: str) -> bool:
+    """Write ``text`` to ``path`` atomically unless the file already holds exactly it (so that
+    an unchanged file keeps its time stamp); True when written.  Creates the parent folder."""
+    path = Path(path)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return False
+    except (OSError, UnicodeDecodeError):
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_writer(path) as f:
+        f.write(text)
+    return True
+
+
 def same_file(a, b) -> bool:
     a, b = Path(a), Path(b)
     try:

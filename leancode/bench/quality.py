@@ -33,7 +33,7 @@ from ..errors import DataError, LeanCodeError, ModelLoadError, TableError
 from ..evaluate import (CSV_COLUMNS, DEFAULT_METHODS, DEFAULT_RATIOS, METRICS, TABLE_METHODS, TASKS,
                         EvaluationError, Evaluator, add_retention, check_methods, check_ratios,
                         record_summary, run_metadata)
-from ..io import atomic_writer, iter_jsonl
+from ..io import atomic_writer, iter_jsonl, write_text_if_changed
 
 #: Every row carries these columns in ``results.csv`` (the evaluator's columns, then ours).
 RESULT_COLUMNS = CSV_COLUMNS + ("protocol", "removed_fraction", "model_inputs", "batch_size", "device")
@@ -200,15 +200,9 @@ def sample_records(path, n: Optional[int], seed: int) -> list:
 def write_sample(src, dst_dir, n: Optional[int], seed: int, language: str) -> Path:
     """Write the seeded sample of ``src`` to ``dst_dir`` and return its path (rewritten each run,
     identical content for identical arguments)."""
-    dst_dir = Path(dst_dir)
-    dst_dir.mkdir(parents=True, exist_ok=True)
-    name = f"{language}-{Path(src).stem}-{'all' if n is None else f'n{n}'}-s{seed}.jsonl"
-    dst = dst_dir / name
-    lines = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n"
-                    for r in sample_records(src, n, seed))
-    if not dst.exists() or dst.read_text(encoding="utf-8") != lines:
-        with atomic_writer(dst) as f:
-            f.write(lines)
+    dst = Path(dst_dir) / f"{language}-{Path(src).stem}-{'all' if n is None else f'n{n}'}-s{seed}.jsonl"
+    write_text_if_changed(dst, "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n"
+                                       for r in sample_records(src, n, seed)))
     return dst
 
 

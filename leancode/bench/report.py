@@ -396,7 +396,9 @@ def cost_device(cost: Optional[dict]) -> str:
     """The device a cost run timed on, in words (``cpu``, or the GPU's name)."""
     machine = ((cost or {}).get("metadata") or {}).get("machine") or {}
     device = str(machine.get("device") or "cpu")
-    return machine.get("gpu") or device if device.startswith("cuda") else device
+    if device.startswith("cuda"):
+        return machine.get("gpu") or device
+    return device
 
 
 def time_plot(cost: Optional[dict], language: str, method: str = "leancode",

@@ -28,7 +28,7 @@ from typing import Callable, Optional
 
 from ..errors import DataError, TableError
 from ..evaluate import Evaluator, run_metadata
-from ..io import atomic_writer, iter_jsonl
+from ..io import atomic_writer, iter_jsonl, write_text_if_changed
 from .quality import BenchError, usable, write_sample
 
 PROTOCOL_TRAIN_PRUNED = "train-pruned"
@@ -91,11 +91,7 @@ def _first_usable(src, dst: Path, n: int) -> Path:
                 break
     if not lines:
         raise DataError(f"{src}: no usable training record")
-    text = "".join(lines)
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    if not dst.exists() or dst.read_text(encoding="utf-8") != text:
-        with atomic_writer(dst) as f:
-            f.write(text)
+    write_text_if_changed(dst, "".join(lines))
     return dst
 
 

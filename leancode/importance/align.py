@@ -203,8 +203,9 @@ def _window_spans(tokenizer, layout: TextLayout, room: int, stride: int) -> list
 
     Windows hold whole code tokens (a token longer than a window gets a window of its own, cut
     by the model's truncation) of at most ``room`` subwords, each window starting about
-    ``stride`` subwords (and at least one token) before the previous one ended.  The code is tokenised once, without
-    the tokenizer's overflow handling, which not every tokenizers release gets right for pairs.
+    ``stride`` subwords (and at least one token) before the previous one ended.  The code is
+    tokenised once, without the tokenizer's overflow handling, which not every tokenizers release
+    gets right for pairs.
     """
     enc = tokenizer(layout.text, add_special_tokens=False, return_offsets_mapping=True)
     owners = map_offsets(list(enc["offset_mapping"]), layout)
