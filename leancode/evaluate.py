@@ -324,6 +324,7 @@ class Evaluator:
         self.progress = progress
         self.refresh = refresh
         self.cache_dir = Path(cache_dir) if cache_dir else None
+        self._model_id: Optional[str] = None
         self.test = load_examples(data, limit=limit, lang=lang, progress=progress)
         if self.cache_dir is not None:
             try:
@@ -398,13 +399,20 @@ class Evaluator:
             self._tables[method] = ImportanceTable.load(self.table_path(method))
         return self._tables[method]
 
+    @property
+    def model_id(self) -> str:
+        """:func:`_model_fingerprint` of the model, hashed once per evaluator (not once per cell)."""
+        if self._model_id is None:
+            self._model_id = _model_fingerprint(self.model_name)
+        return self._model_id
+
     def cell_key(self, method: str, ratio: float) -> dict:
         """Everything that determines a cell's row."""
         key = {
             "format": CELL_FORMAT, "task": self.task, "language": self.language, "method": method,
             "ratio": round(float(ratio), 6), "seed": self.seed, "data": self.test.sha1,
             "limit": self.limit, "n_examples": self.test.n,
-            "model": self.model_name, "model_id": _model_fingerprint(self.model_name),
+            "model": self.model_name, "model_id": self.model_id,
             "batch_size": self.batch_size, "device": self.device,
         }
         if self.task == "search":
@@ -438,7 +446,7 @@ class Evaluator:
         if self.cache_dir is not None:
             key = {"format": CELL_FORMAT, "kind": "instance-scores", "task": self.task,
                    "language": self.language, "data": self.test.sha1, "limit": self.limit,
-                   "model_id": _model_fingerprint(self.model_name), "device": self.device,
+                   "model_id": self.model_id, "device": self.device,
                    "batch_size": self.batch_size}
             if self.task == "summarize":
                 key["max_new_tokens"] = self.max_new_tokens
