@@ -15,3 +15,9 @@ class TableError(LeanCodeError):
 
 class DataError(LeanCodeError):
     """An input file or dataset is unreadable or malformed."""
+
+
+class LeanCodeWarning(UserWarning):
+    """Something works but may mislead: a model read at a length it was not trained with, a
+    table used with another model, language or method than it was built for.  The command line
+    prints each one as one line on stderr."""

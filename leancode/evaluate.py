@@ -298,7 +298,8 @@ class Evaluator:
                  limit: Optional[int] = None, seed: int = 0, table_dir=None, batch_size: int = 32,
                  lang: str = "auto", cache_dir=None, device: Optional[str] = None,
                  max_new_tokens: int = 32, num_beams: int = 1, progress: bool = True,
-                 refresh: bool = False, queries_per_group: Optional[int] = None) -> None:
+                 refresh: bool = False, queries_per_group: Optional[int] = None,
+                 max_length: Optional[int] = None) -> None:
         if task not in TASKS:
             raise EvaluationError(f"unknown task {task!r}; choose search or summarize")
         if batch_size < 1:
@@ -337,6 +338,8 @@ class Evaluator:
 
         self.model_name = model if model else embedded.default_model(task)
         self.device = device or default_device()
+        #: None: the length the model was trained with (read from the model); else an override
+        self.max_length = int(max_length) if max_length else None
         self._handle = None
         self._warm = False
         self._tables: dict = {}
@@ -350,7 +353,7 @@ class Evaluator:
         if self._handle is None:
             from .models import load_model
 
-            handle = load_model(self.model_name, self.task, device=self.device)
+            handle = load_model(self.model_name, self.task, device=self.device, max_length=self.max_length)
             if self.task == "search" and not handle.can_search:
                 raise EvaluationError(handle.relevance_unavailable_reason() or
                                       f"model {handle.name} cannot score code search")
@@ -415,6 +418,8 @@ class Evaluator:
             "model": self.model_name, "model_id": self.model_id,
             "batch_size": self.batch_size, "device": self.device,
         }
+        if self.max_length:
+            key["max_length"] = self.max_length
         if self.task == "search":
             key["group_size"] = self.group_size
             if self.queries_per_group:
@@ -595,7 +600,8 @@ class Evaluator:
         else:
             value, n, group_size, seconds, inputs = self._measure_summarize(codes, desc)
         row = {
-            "task": self.task, "language": self.language, "model": self.handle.name, "method": method,
+            "task": self.task, "language": self.language, "model": self.handle.name,
+            "max_length": self.handle.max_length, "method": method,
             "ratio": ratio, "metric": METRICS[self.task], "value": value, "retention": None, "n": n,
             "group_size": group_size, "seed": self.seed, "prune_seconds": prune_seconds,
             "infer_seconds": seconds / inputs if inputs else 0.0,

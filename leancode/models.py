@@ -22,12 +22,13 @@ from __future__ import annotations
 import os
 import re
 import threading
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import embedded
-from .errors import ModelLoadError
+from .errors import LeanCodeWarning, ModelLoadError
 
 #: Model types whose position embeddings are offset by ``pad_token_id + 1`` (RoBERTa style).
 _OFFSET_POSITION_TYPES = frozenset({
@@ -47,8 +48,11 @@ class ModelHandle:
 
     ``kind`` is ``"encoder"`` or ``"seq2seq"``.  ``can_search`` is true when the model scores
     relevance of a (query, code) pair (an encoder with a sequence classification head);
-    ``can_summarize`` when it generates text (an encoder-decoder).  ``max_length`` is the
-    longest input in subwords the model accepts (special tokens included).
+    ``can_summarize`` when it generates text (an encoder-decoder).  ``max_length`` is the input
+    length in subwords (special tokens included) that every part of LeanCode Studio feeds the
+    model: the length it was trained with (``trained_length``, see :func:`trained_length`)
+    unless a caller explicitly asked for another one.  ``length_source`` says where the length
+    came from.
     """
 
     model: Any
@@ -62,6 +66,8 @@ class ModelHandle:
     num_labels: int | None = None
     origin: str = "object"          # "embedded" | "local" | "hub" | "object"
     notes: list = field(default_factory=list)
+    trained_length: int | None = None
+    length_source: str = "position limit"
 
     @property
     def n_layers(self) -> int:
@@ -163,11 +169,13 @@ def _set_eager(model) -> None:
 
 
 def wrap_model(model, tokenizer, name: str, device: str | None = None, max_length: int | None = None,
-               origin: str = "object") -> ModelHandle:
+               origin: str = "object", trained: tuple | None = None) -> ModelHandle:
     """Make a :class:`ModelHandle` from an already-built model and tokenizer.
 
     The model is moved to ``device`` (default: CUDA when available), put in ``eval()`` mode and
     switched to eager attention.  ``kind`` and the task flags are read from its config.
+    ``trained`` is ``(length, source)``: the input length the model was trained with and where
+    that was read; ``max_length`` overrides it (see :func:`resolve_length`).
     """
     if not getattr(tokenizer, "is_fast", False):
         raise ModelLoadError(
@@ -196,9 +204,12 @@ def wrap_model(model, tokenizer, name: str, device: str | None = None, max_lengt
     model.eval()
     has_head = kind == "encoder" and type(model).__name__.endswith("ForSequenceClassification")
     num_labels = int(getattr(cfg, "num_labels", 2)) if has_head else None
+    limit = infer_max_length(model, tokenizer)
+    trained_len, source = trained if trained else (None, "position limit")
+    length, source = resolve_length(name, trained_len, source, limit, max_length)
     handle = ModelHandle(
         model=model, tokenizer=tokenizer, name=name, kind=kind, device=str(device),
-        max_length=int(max_length or infer_max_length(model, tokenizer)),
+        max_length=length, trained_length=trained_len, length_source=source,
         can_search=bool(has_head and num_labels in (1, 2)),
         can_summarize=kind == "seq2seq", num_labels=num_labels, origin=origin,
     )
@@ -207,6 +218,58 @@ def wrap_model(model, tokenizer, name: str, device: str | None = None, max_lengt
     if has_head and num_labels not in (1, 2):
         handle.notes.append(f"classifier has {num_labels} labels; relevance needs 1 or 2")
     return handle
+
+
+def resolve_length(name: str, trained: int | None, source: str, limit: int,
+                   requested: int | None) -> tuple[int, str]:
+    """The input length to use and where it came from.
+
+    Without ``requested`` it is the trained length (capped by the position limit ``limit``), or
+    the position limit when the trained length is unknown.  A ``requested`` length is allowed
+    up to ``limit``; one longer than the trained length comes with a :class:`LeanCodeWarning`,
+    since a model read at a length it was not trained with scores long inputs unreliably.
+    """
+    if requested is None:
+        if trained:
+            return min(int(trained), limit), source
+        return limit, "position limit"
+    requested = int(requested)
+    if requested < 8:
+        raise ModelLoadError(f"input length {requested} is too short (at least 8 subwords)")
+    if requested > limit:
+        raise ModelLoadError(f"input length {requested} exceeds what model {name} accepts ({limit} subwords)")
+    if trained and requested > trained:
+        warnings.warn(LeanCodeWarning(
+            f"model {name} was trained on inputs of {trained} subwords; reading {requested} makes long "
+            "inputs score unreliably (results are not comparable to the trained length)"), stacklevel=3)
+    return requested, "requested"
+
+
+def read_trained_length(path) -> tuple[int | None, str]:
+    """The input length recorded with a saved model directory, and where it was found.
+
+    Looked up, in order: ``leancode.json`` (``max_length``, written by LeanCode Studio's
+    training), ``config.json``'s ``leancode_max_length`` or ``max_len`` (the embedded models'
+    artifacts), then sentence-transformers' ``sentence_bert_config.json`` (``max_seq_length``).
+    """
+    import json
+
+    path = Path(path)
+    probes = (("leancode.json", ("max_length",)), ("config.json", ("leancode_max_length", "max_len")),
+              ("sentence_bert_config.json", ("max_seq_length",)))
+    for fname, keys in probes:
+        f = path / fname
+        if not f.is_file():
+            continue
+        try:
+            data = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for key in keys:
+            value = data.get(key) if isinstance(data, dict) else None
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 8:
+                return value, f"{fname}:{key}"
+    return None, "position limit"
 
 
 def _model_class(config):
@@ -237,7 +300,8 @@ def _offline_message(name: str) -> str:
             f"(e.g. huggingface-cli download {name}) or pass a local directory")
 
 
-def _load_directory(path: Path, name: str, device: str | None, origin: str) -> ModelHandle:
+def _load_directory(path: Path, name: str, device: str | None, origin: str,
+                    max_length: int | None = None) -> ModelHandle:
     if not (path / "config.json").exists():
         raise ModelLoadError(f"{path} is not a saved model directory (no config.json)")
     try:
@@ -246,7 +310,8 @@ def _load_directory(path: Path, name: str, device: str | None, origin: str) -> M
         raise
     except Exception as e:
         raise ModelLoadError(f"cannot load model from {path}: {type(e).__name__}: {_first_line(e)}") from e
-    return wrap_model(model, tokenizer, name, device=device, origin=origin)
+    return wrap_model(model, tokenizer, name, device=device, origin=origin, max_length=max_length,
+                      trained=read_trained_length(path))
 
 
 def _first_line(e: BaseException) -> str:
@@ -254,13 +319,18 @@ def _first_line(e: BaseException) -> str:
     return text[0] if text else type(e).__name__
 
 
-def _load_hub(name: str, device: str | None) -> ModelHandle:
+def _load_hub(name: str, device: str | None, max_length: int | None = None) -> ModelHandle:
     attempts = [True] if _offline() else [False, True]
     last = None
     for local_only in attempts:
         try:
             model, tokenizer = _from_pretrained(name, local_only=local_only)
-            return wrap_model(model, tokenizer, name, device=device, origin="hub")
+            trained = (None, "position limit")
+            cfg_len = getattr(model.config, "leancode_max_length", None)
+            if isinstance(cfg_len, int) and cfg_len >= 8:
+                trained = (cfg_len, "config.json:leancode_max_length")
+            return wrap_model(model, tokenizer, name, device=device, origin="hub", max_length=max_length,
+                              trained=trained)
         except ModelLoadError:
             raise
         except Exception as e:  # network, missing files, unknown repository...
@@ -276,8 +346,14 @@ def _resolve(name: str | None, task: str) -> str:
     return str(name).strip()
 
 
-def load_model(name: str | None = None, task: str = "search", device: str | None = None) -> ModelHandle:
+def load_model(name: str | None = None, task: str = "search", device: str | None = None,
+               max_length: int | None = None) -> ModelHandle:
     """Load (once per process) the model ``name`` for ``task`` and return its handle.
+
+    The handle's ``max_length`` is the input length the model was trained with (stored with the
+    model, see :func:`read_trained_length`); every command reads inputs at that length.  An
+    explicit ``max_length`` overrides it, with a :class:`~leancode.errors.LeanCodeWarning` when
+    it is longer than the trained length.
 
     Raises :class:`~leancode.errors.ModelLoadError` with one clear line when the model cannot be
     loaded (unknown name, no network and not cached, unsupported architecture...).
@@ -286,13 +362,14 @@ def load_model(name: str | None = None, task: str = "search", device: str | None
     device = device or default_device()
     path = Path(resolved).expanduser()
     is_dir = path.is_dir()
-    key = (str(path.resolve()) if is_dir else resolved, str(device))
+    key = (str(path.resolve()) if is_dir else resolved, str(device), max_length)
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
     _quiet_transformers()
     if resolved == embedded.BASE_NAME:
-        handle = _load_directory(embedded.base_model_dir(), resolved, device, origin="embedded")
+        handle = _load_directory(embedded.base_model_dir(), resolved, device, origin="embedded",
+                                 max_length=max_length)
     elif embedded.is_embedded(resolved):
         loader = getattr(embedded, "load_embedded", None)
         if loader is None:
@@ -303,13 +380,14 @@ def load_model(name: str | None = None, task: str = "search", device: str | None
             raise
         except Exception as e:
             raise ModelLoadError(f"cannot load the embedded model {resolved}: {_first_line(e)}") from e
-        handle = wrap_model(model, tokenizer, resolved, device=device, origin="embedded")
+        handle = wrap_model(model, tokenizer, resolved, device=device, origin="embedded", max_length=max_length,
+                            trained=read_trained_length(embedded.artifacts_dir(resolved)))
     elif is_dir:
-        handle = _load_directory(path, str(path), device, origin="local")
+        handle = _load_directory(path, str(path), device, origin="local", max_length=max_length)
     elif resolved.startswith((".", "/", "~", "\\")) or resolved.count("/") > 1 or path.exists():
         raise ModelLoadError(f"no model directory at {resolved}")
     elif _HUB_NAME.match(resolved):
-        handle = _load_hub(resolved, device)
+        handle = _load_hub(resolved, device, max_length=max_length)
     else:
         raise ModelLoadError(
             f"unknown model {resolved!r}: give an embedded name ({', '.join(embedded.EMBEDDED_NAMES)}), "
@@ -336,4 +414,4 @@ def clear_model_cache() -> None:
 
 
 __all__ = ["ModelHandle", "clear_model_cache", "default_device", "ensure_handle", "infer_max_length",
-           "load_model", "wrap_model"]
+           "load_model", "read_trained_length", "resolve_length", "wrap_model"]

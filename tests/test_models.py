@@ -49,7 +49,8 @@ def test_minilm_base_loads_offline_and_gives_cls_scores(offline):
     assert load_model("minilm-base", device="cpu") is handle
     assert handle.kind == "encoder" and handle.origin == "embedded"
     assert not handle.can_search and "no classification head" in handle.relevance_unavailable_reason()
-    assert handle.max_length == 512 and handle.n_layers == 6
+    assert handle.max_length == 256 and handle.n_layers == 6   # sentence-transformers trained it at 256
+    assert handle.length_source == "sentence_bert_config.json:max_seq_length"
     snippet = tiny.make_snippet("public int size ( ) { return this . items . size ( ) ; }".split())
     r = compute_importance(snippet, source="cls", model=handle, query="number of items")
     assert len(r.scores) == snippet.n and np.all(np.isfinite(r.scores)) and min(r.scores) > 0
