@@ -61,20 +61,22 @@ def train_search(
     max_len: int = typer.Option(192, "--max-len", help="Maximum pair length in subword tokens."),
     lr: float = typer.Option(1e-4, "--lr", help="Peak learning rate."),
     train_layers: int = typer.Option(2, "--train-layers", help="Top encoder layers to train (plus pooler and classifier)."),
+    negatives: int = typer.Option(1, "--negatives", help="Negative codes per query; more than 1 adds a listwise "
+                                  "ranking loss."),
     eval_queries: int = typer.Option(200, "--eval-queries", help="Test queries per language for the final MRR."),
     eval_group: int = typer.Option(100, "--eval-group", help="Candidates per query group for the final MRR."),
     resume: bool = _RESUME, threads: Optional[int] = _THREADS, device: Optional[str] = _DEVICE,
     precision: str = _PRECISION, base: Optional[Path] = _BASE, train_limit: Optional[int] = _LIMIT,
     checkpoint_every: int = _CKPT, log_every: int = _LOG, no_progress: bool = _NOPROG,
 ) -> None:
-    """Fine-tune the code-search cross-encoder (query [SEP] code, 1:1 random negatives)."""
+    """Fine-tune the code-search cross-encoder (query [SEP] code against random negatives)."""
     from ..training import search
     from ..training.common import configure_logging
 
     configure_logging()
     cfg = _config(data, output, steps, max_minutes, batch_size, seed, max_len, lr, resume, threads, device,
                   precision, base, eval_queries, train_limit, checkpoint_every, log_every, no_progress,
-                  {"train_layers": train_layers, "eval_group": eval_group})
+                  {"train_layers": train_layers, "eval_group": eval_group, "negatives": negatives})
     summary = search.run(cfg)
     typer.echo(f"artifacts written to {Path(output) / 'artifacts'} "
                f"(copy them to {_resources('leancode-mini-search')} to embed them)")

@@ -1,8 +1,12 @@
 """Code search: a cross-encoder fine-tuned on ``query [SEP] code`` pairs (CodeBERT's recipe).
 
-Each training query (a docstring summary) is paired once with its own code (label 1) and
-once with a random other code of the same language from the train split (label 0).  Only the
-top encoder layers, the pooler and the classifier are trained and stored.
+Each training query (a docstring summary) is paired once with its own code (label 1) and with
+``negatives`` random other codes of the same language and similar length from the train split
+(label 0).  The loss is the pairwise classification loss (cross-entropy over the two labels)
+plus, with more than one negative, a listwise term: softmax cross-entropy of the gold code's
+score (logit margin of label 1 over 0) against its negatives, which is what ranking by that
+score rewards.  Only the top encoder layers, the pooler and the classifier are trained and
+stored.
 
 Evaluation follows SPEC section 8: the test sample is cut into groups of ``group`` pairs,
 every query is scored against the codes of its group, rank = the number of candidates scoring
@@ -82,9 +86,13 @@ def evaluate_mrr(model, tokenizer, examples: Sequence[Example], *, group: int = 
 class PairBatches:
     """The batch of step ``s``: a pure function of the seed and ``s`` (resumable, reproducible)."""
 
-    def __init__(self, examples: Sequence[Example], tokenizer, batch_size: int, max_len: int, seed: int):
+    def __init__(self, examples: Sequence[Example], tokenizer, batch_size: int, max_len: int, seed: int,
+                 negatives: int = 1):
         import numpy as np
 
+        if negatives < 1:
+            raise DataError(f"negatives per query must be at least 1, got {negatives}")
+        self.n_neg = int(negatives)
         if not examples:
             raise DataError("no training examples")
         self.examples = list(examples)
@@ -111,9 +119,10 @@ class PairBatches:
     def indices(self, step: int) -> list[int]:
         return self.sampler.indices(step)
 
-    def negatives(self, step: int, positives: Sequence[int]) -> list[int]:
+    def negatives(self, step: int, positives: Sequence[int], round_: int = 0) -> list[int]:
         """One random other code per positive: same language, close in length."""
-        rng = self._np.random.default_rng([self.seed, 7919, step])
+        seed = [self.seed, 7919, step] if round_ == 0 else [self.seed, 7919, step, round_]
+        rng = self._np.random.default_rng(seed)
         out = []
         for i in positives:
             pool = self.by_lang[self.examples[i].language]
@@ -132,17 +141,34 @@ class PairBatches:
         import torch
 
         pos = self.indices(step)
-        neg = self.negatives(step, pos)
-        queries = [self.examples[i].query for i in pos] * 2
-        codes = [self.examples[i].code for i in pos] + [self.examples[j].code for j in neg]
+        negs = [self.negatives(step, pos, r) for r in range(self.n_neg)]
+        queries = [self.examples[i].query for i in pos] * (1 + self.n_neg)
+        codes = [self.examples[i].code for i in pos] + [self.examples[j].code for neg in negs for j in neg]
         enc = encode_pairs(self.tokenizer, queries, codes, self.max_len)
         enc = dict(enc)
-        enc["labels"] = torch.tensor([1] * len(pos) + [0] * len(neg))
+        enc["labels"] = torch.tensor([1] * len(pos) + [0] * (len(pos) * self.n_neg))
         return enc
 
 
 def _loss(model, batch):
-    return model(**batch).loss
+    """Pairwise cross-entropy, plus the listwise term when each query has several negatives.
+
+    The batch holds the positives first, then each round of negatives in the same query order,
+    so row ``r * P + q`` is query ``q``'s pair of round ``r`` (round 0 = its gold code).
+    """
+    import torch
+
+    out = model(**batch)
+    labels = batch["labels"]
+    n_pos = int((labels == 1).sum())
+    rounds = labels.shape[0] // max(n_pos, 1)
+    if rounds <= 2:
+        return out.loss
+    logits = out.logits.float()
+    margin = (logits[:, 1] - logits[:, 0]).view(rounds, n_pos).t()      # (queries, 1 + negatives)
+    listwise = torch.nn.functional.cross_entropy(margin, torch.zeros(n_pos, dtype=torch.long,
+                                                                     device=margin.device))
+    return out.loss + listwise
 
 
 def run(cfg: TrainConfig) -> dict:
@@ -159,7 +185,8 @@ def run(cfg: TrainConfig) -> dict:
     tokenizer = load_base_tokenizer(cfg.base_dir)
     model = build_search_model(cfg.base_dir)
     prefixes = trainable_prefixes(model.config.num_hidden_layers, train_layers)
-    batches = PairBatches(train_ex, tokenizer, cfg.batch_size, cfg.max_len, cfg.seed)
+    n_neg = int(cfg.extra.get("negatives", 1))
+    batches = PairBatches(train_ex, tokenizer, cfg.batch_size, cfg.max_len, cfg.seed, negatives=n_neg)
     print(f"search: {len(train_ex)} training pairs from {', '.join(map(str, dirs))}; "
           f"training {', '.join(prefixes)}", flush=True)
 
@@ -175,7 +202,7 @@ def run(cfg: TrainConfig) -> dict:
         name="search", model=model, trainable=prefixes, make_batch=batches, loss=_loss, evaluate=evaluate,
         artifact_config={"name": SEARCH_NAME, "task": "search", "architecture": SEARCH_ARCH,
                          "base": "all-MiniLM-L6-v2", "num_labels": 2, "positive_label": 1,
-                         "max_len": cfg.max_len, "train_layers": train_layers,
+                         "max_len": cfg.max_len, "train_layers": train_layers, "negatives": n_neg,
                          "input": "docstring summary [SEP] code tokens joined by single spaces",
                          "languages": sorted({ex.language for ex in train_ex})},
     )
